@@ -1,0 +1,222 @@
+"""The `cardwise` command line. Each domain adds its command group here.
+
+Errors a user can cause (bad sizes, an unknown preset, an unwritable directory) end in one clear
+line and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from cardwise.config import Settings, get_settings
+from cardwise.logging import configure_logging
+
+app = typer.Typer(help="cardwise: customer-data and AI platform for card issuers.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+lake_app = typer.Typer(help="Inspect and validate the data lake.", no_args_is_help=True)
+app.add_typer(lake_app, name="lake")
+db_app = typer.Typer(help="The relational store: migrations and loading.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console(stderr=True)
+
+
+def fail(message: str) -> NoReturn:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(2)
+
+
+@app.callback()
+def _setup() -> None:
+    try:
+        settings = get_settings()
+    except Exception as exc:  # invalid environment: say which variable, not a traceback
+        console.print(f"[red]error:[/red] invalid configuration: {exc}")
+        raise typer.Exit(2) from None
+    configure_logging(settings.log_level, settings.log_format)
+
+
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                    console=console)
+
+
+def run_generate(settings: Settings, preset_name: str, seed: int, out: Path | None, overwrite: bool,
+                 customers: int | None = None) -> Path:
+    from cardwise.lake.build import build_lake
+    from cardwise.lake.store import LakeError
+    from cardwise.synth.presets import get_preset
+
+    try:
+        preset = get_preset(preset_name)
+        if customers is not None:
+            preset = preset.scaled(customers)
+    except ValueError as exc:
+        fail(str(exc))
+    if seed < 0:
+        fail("--seed must be zero or positive")
+    target = out or settings.lake_dir
+    steps = ["customers and households", "cards", "merchants", "transactions", "identities, transcripts, memos",
+             "app events", "assembling tables", "writing parquet"]
+    with _progress() as progress:
+        task = progress.add_task(f"generating {preset.name}", total=len(steps))
+
+        def step(name: str) -> None:
+            progress.update(task, description=f"{preset.name}: {name}", completed=steps.index(name))
+
+        try:
+            result = build_lake(preset, seed=seed, out=target, overwrite=overwrite, pan_key=settings.pan_hmac_key,
+                                step=step)
+        except LakeError as exc:
+            fail(str(exc))
+        except PermissionError as exc:
+            fail(f"cannot write to {target}: {exc.strerror}")
+        progress.update(task, completed=len(steps))
+    counts = result.manifest["tables"]
+    assert isinstance(counts, dict)
+    console.print(f"lake written to [bold]{result.path}[/bold] in {result.seconds:.1f} s: "
+                  f"{counts['customers']:,} customers, {counts['cards']:,} cards, "
+                  f"{counts['transactions']:,} transactions, {counts['merchants']:,} merchants")
+    return result.path
+
+
+@app.command("generate")
+def generate_cmd(
+    preset: Annotated[str, typer.Option(help="small, seed002 or seed000.")] = "small",
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same bytes.")] = 42,
+    out: Annotated[Path | None, typer.Option(help="Lake directory (default: $CARDWISE_DATA_DIR/lake).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing lake.")] = False,
+    customers: Annotated[int | None, typer.Option(help="Scale the preset to this many customers.")] = None,
+) -> None:
+    """Generate the synthetic card-data lake (Parquet + DuckDB views)."""
+    run_generate(get_settings(), preset, seed, out, overwrite, customers)
+
+
+@lake_app.command("check")
+def lake_check(lake: Annotated[Path | None, typer.Argument(help="Lake directory.")] = None) -> None:
+    """Validate schema, keys, references and value ranges; exit 1 on any problem."""
+    from cardwise.lake.check import check_lake
+
+    target = lake or get_settings().lake_dir
+    with console.status(f"checking {target}"):
+        problems = check_lake(target)
+    if not problems:
+        console.print(f"[green]ok[/green]: {target} passed every check")
+        return
+    table = RichTable("table", "check", "problem", title=f"{len(problems)} problems in {target}")
+    for p in problems:
+        table.add_row(p.table, p.check, p.detail)
+    console.print(table)
+    raise typer.Exit(1)
+
+
+@lake_app.command("schema")
+def lake_schema(out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None) -> None:
+    """Print the lake schema as Markdown (docs/lake-schema.md)."""
+    from cardwise.lake.schema import render_markdown
+
+    text = render_markdown()
+    if out:
+        out.write_text(text + "\n")
+    else:
+        typer.echo(text)
+
+
+def run_db_upgrade(settings: Settings) -> None:
+    from cardwise.db.migrate import upgrade
+
+    try:
+        upgrade(settings.sqlalchemy_url)
+    except Exception as exc:  # connection refused, bad URL: one line, not a traceback
+        fail(f"cannot migrate {_safe_url(settings.sqlalchemy_url)}: {exc.__class__.__name__}: {exc}".splitlines()[0])
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def run_db_load(settings: Settings, lake: Path | None) -> dict[str, int]:
+    from cardwise.db.engine import engine_for
+    from cardwise.db.load import load_lake
+    from cardwise.lake.store import LakeError
+
+    target = lake or settings.lake_dir
+    engine = engine_for(settings)
+    try:
+        with _progress() as progress, engine.begin() as conn:
+            task = progress.add_task("loading", total=None)
+
+            def step(name: str, rows: int) -> None:
+                progress.update(task, description=f"loading {name}", advance=rows)
+
+            counts = load_lake(conn, target, step)
+    except LakeError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
+    console.print("database loaded: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    return counts
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the Alembic migrations up to the newest revision."""
+    settings = get_settings()
+    run_db_upgrade(settings)
+    console.print(f"database at {_safe_url(settings.sqlalchemy_url)} is up to date")
+
+
+@db_app.command("load")
+def db_load(lake: Annotated[Path | None, typer.Option(help="Lake directory.")] = None) -> None:
+    """Load reference data, customers, cards and merchants from the lake (existing rows are kept)."""
+    settings = get_settings()
+    run_db_upgrade(settings)
+    run_db_load(settings, lake)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Serve the API and the pages."""
+    import uvicorn
+
+    settings = get_settings()
+    h, p = host or settings.host, port or settings.port
+    if not 1 <= p <= 65535:
+        fail("--port must be between 1 and 65535")
+    console.print(f"cardwise serving on [bold]http://{h}:{p}[/bold] (API docs at /docs)")
+    uvicorn.run("cardwise.api:create_app", factory=True, host=h, port=p, workers=workers, log_config=None)
+
+
+@app.command("demo")
+def demo(
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    preset: Annotated[str, typer.Option(help="Preset to generate when no lake exists.")] = "seed002",
+) -> None:
+    """Generate the seed002 lake if absent, load what exists, and serve on port 8000."""
+    from cardwise.lake.store import MANIFEST
+
+    settings = get_settings()
+    if not (settings.lake_dir / MANIFEST).exists():
+        console.print(f"no lake at {settings.lake_dir}: generating the {preset} preset")
+        run_generate(settings, preset, 42, settings.lake_dir, overwrite=True)
+    else:
+        console.print(f"using the lake at {settings.lake_dir}")
+    run_db_upgrade(settings)
+    run_db_load(settings, settings.lake_dir)
+    serve(host=host, port=port, workers=1)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,57 @@
+"""One settings object for the whole platform (env prefix ``CARDWISE_``).
+
+Injected everywhere through :func:`get_settings`; tests build their own ``Settings`` instead of
+mutating a global, so no test can leak configuration into another.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Development defaults that must never reach production: refused outside `development`.
+_DEV_PAN_KEY = "dev-only-pan-tokenization-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CARDWISE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default=Path("var"), description="Lake, SQLite database and model artifacts.")
+    database_url: str | None = Field(default=None, description="Overrides the SQLite file under data_dir.")
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    # Keyed HMAC for card-number tokens: a token cannot be linked to a truncated number without it.
+    pan_hmac_key: str = _DEV_PAN_KEY
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets_in_production(self) -> Settings:
+        if self.environment == "production" and self.pan_hmac_key == _DEV_PAN_KEY:
+            raise ValueError("CARDWISE_PAN_HMAC_KEY must be set to a secret value in production")
+        return self
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.data_dir / "lake"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cardwise.db').resolve()}"
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""The data lake: Parquet tables with one schema, written atomically, read through DuckDB."""

@@ -1,0 +1,158 @@
+"""Writing and opening the lake.
+
+A lake is written into a temporary sibling directory and renamed into place at the end, so an
+interrupted run never leaves half a lake where readers look; an existing lake is only replaced
+when asked to.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from cardwise.lake.schema import TABLES, Table
+
+MANIFEST = "_manifest.json"
+RESTRICTED_DIR = "_restricted"
+FORMAT_VERSION = 1
+
+
+class LakeError(Exception):
+    """A lake cannot be written or read as asked; the message says why."""
+
+
+def table_dir(lake: Path, t: Table) -> Path:
+    return lake / RESTRICTED_DIR / t.name if t.restricted else lake / t.name
+
+
+def _write_parquet(tbl: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Fixed writer settings (no statistics of write time, one row-group size) keep the bytes reproducible.
+    pq.write_table(tbl, path, compression="zstd", row_group_size=512 * 1024, write_statistics=True,
+                   use_dictionary=True)
+
+
+def _month_slices(tbl: pa.Table, column: str) -> Iterator[tuple[str, pa.Table]]:
+    months = pc.strftime(tbl[column], format="%Y-%m")
+    months_np = np.asarray(months.to_numpy(zero_copy_only=False), dtype=object)
+    order = np.argsort(months_np, kind="stable")
+    sorted_months = months_np[order]
+    boundaries = np.flatnonzero(sorted_months[1:] != sorted_months[:-1]) + 1
+    for chunk in np.split(order, boundaries):
+        if len(chunk):
+            yield str(months_np[chunk[0]]), tbl.take(pa.array(chunk))
+
+
+def write_tables(tables: dict[str, pa.Table], dest: Path, meta: dict[str, object]) -> dict[str, object]:
+    """Write every table under ``dest`` (which must be empty) and a manifest with hashes and counts."""
+    files: list[dict[str, object]] = []
+    for t in TABLES:
+        tbl = tables[t.name]
+        base = table_dir(dest, t)
+        if t.partitioned_by_month:
+            for month, part in _month_slices(tbl, t.partitioned_by_month):
+                path = base / f"month={month}" / "part-0.parquet"
+                _write_parquet(part, path)
+                files.append({"table": t.name, "path": str(path.relative_to(dest)), "rows": part.num_rows})
+        else:
+            path = base / "part-0.parquet"
+            _write_parquet(tbl, path)
+            files.append({"table": t.name, "path": str(path.relative_to(dest)), "rows": tbl.num_rows})
+    for f in files:
+        f["sha256"] = hashlib.sha256((dest / str(f["path"])).read_bytes()).hexdigest()
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        **meta,
+        "tables": {t.name: sum(int(f["rows"]) for f in files if f["table"] == t.name) for t in TABLES},  # type: ignore[call-overload]
+        "files": files,
+    }
+    (dest / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
+    return manifest
+
+
+def check_writable(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise LakeError(f"{out} exists and is not a directory")
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise LakeError(f"a lake already exists at {out}; pass --overwrite to replace it")
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise LakeError(f"cannot create {parent}: {exc.strerror}") from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise LakeError(f"cannot write to {parent}")
+
+
+@contextmanager
+def atomic_lake(out: Path, *, overwrite: bool) -> Iterator[Path]:
+    """Yield a temporary directory; on success it replaces ``out``, on failure it disappears."""
+    check_writable(out, overwrite)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+    tmp.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(lake: Path) -> dict[str, object]:
+    path = lake / MANIFEST
+    if not path.exists():
+        raise LakeError(f"no lake at {lake} (missing {MANIFEST}); run `cardwise generate` first")
+    data: dict[str, object] = json.loads(path.read_text())
+    return data
+
+
+def parquet_glob(lake: Path, t: Table) -> str:
+    base = table_dir(lake, t)
+    return str(base / "*" / "*.parquet") if t.partitioned_by_month else str(base / "*.parquet")
+
+
+def connect(lake: Path, *, include_restricted: bool = False,
+            tables: Callable[[Table], bool] = lambda _: True) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection with one view per lake table (restricted ones only on request)."""
+    read_manifest(lake)
+    con = duckdb.connect()
+    for t in TABLES:
+        if (t.restricted and not include_restricted) or not tables(t):
+            continue
+        glob = parquet_glob(lake, t).replace("'", "''")
+        hive = ", hive_partitioning = true" if t.partitioned_by_month else ""
+        con.execute(f"CREATE VIEW {t.name} AS SELECT * FROM read_parquet('{glob}'{hive})")
+    return con
+
+
+def write_duckdb_catalog(lake: Path, path: Path) -> None:
+    """A DuckDB file with the same views, for the DuckDB CLI and notebooks (absolute paths)."""
+    if path.exists():
+        path.unlink()
+    con = duckdb.connect(str(path))
+    try:
+        for t in TABLES:
+            if t.restricted:
+                continue
+            glob = parquet_glob(lake.resolve(), t).replace("'", "''")
+            hive = ", hive_partitioning = true" if t.partitioned_by_month else ""
+            con.execute(f"CREATE OR REPLACE VIEW {t.name} AS SELECT * FROM read_parquet('{glob}'{hive})")
+    finally:
+        con.close()
