@@ -35,16 +35,11 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, args: list[str], message: s
 
 
 def test_unwritable_directory(tmp_path: Path) -> None:
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
-    try:
-        if os.access(locked, os.W_OK):
-            pytest.skip("running as a user who can write anywhere")
-        result = runner.invoke(app, ["generate", "--out", str(locked / "lake")], env=_env(tmp_path))
-        assert result.exit_code == 2 and "cannot write" in result.output
-    finally:
-        locked.chmod(0o700)
+    # sysfs refuses new entries even to root, so this holds for every user.
+    if not Path("/sys/kernel").is_dir():
+        pytest.skip("needs Linux sysfs")
+    result = runner.invoke(app, ["generate", "--out", "/sys/kernel/cardwise-lake"], env=_env(tmp_path))
+    assert result.exit_code == 2 and "cannot write to /sys/kernel" in result.output
 
 
 def test_out_is_a_file(tmp_path: Path) -> None:

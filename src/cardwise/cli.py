@@ -23,7 +23,7 @@ lake_app = typer.Typer(help="Inspect and validate the data lake.", no_args_is_he
 app.add_typer(lake_app, name="lake")
 db_app = typer.Typer(help="The relational store: migrations and loading.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str) -> NoReturn:
@@ -33,6 +33,7 @@ def fail(message: str) -> NoReturn:
 
 @app.callback()
 def _setup() -> None:
+    get_settings.cache_clear()  # one CLI run reads the environment once, as it is now
     try:
         settings = get_settings()
     except Exception as exc:  # invalid environment: say which variable, not a traceback
@@ -63,6 +64,7 @@ def run_generate(settings: Settings, preset_name: str, seed: int, out: Path | No
     target = out or settings.lake_dir
     steps = ["customers and households", "cards", "merchants", "transactions", "identities, transcripts, memos",
              "app events", "assembling tables", "writing parquet"]
+    error: str | None = None
     with _progress() as progress:
         task = progress.add_task(f"generating {preset.name}", total=len(steps))
 
@@ -72,11 +74,15 @@ def run_generate(settings: Settings, preset_name: str, seed: int, out: Path | No
         try:
             result = build_lake(preset, seed=seed, out=target, overwrite=overwrite, pan_key=settings.pan_hmac_key,
                                 step=step)
+            progress.update(task, completed=len(steps))
         except LakeError as exc:
-            fail(str(exc))
+            error = str(exc)
         except PermissionError as exc:
-            fail(f"cannot write to {target}: {exc.strerror}")
-        progress.update(task, completed=len(steps))
+            error = f"cannot write to {target}: {exc.strerror}"
+        if error:
+            progress.remove_task(task)
+    if error:
+        fail(error)
     counts = result.manifest["tables"]
     assert isinstance(counts, dict)
     console.print(f"lake written to [bold]{result.path}[/bold] in {result.seconds:.1f} s: "

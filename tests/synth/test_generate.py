@@ -124,7 +124,7 @@ def test_churners_fade_before_churn(lake_con: duckdb.DuckDBPyConnection) -> None
                  sum(amount_krw) FILTER (WHERE t.ts >= ch.churned_on - INTERVAL 90 DAY) / 3.0 AS late,
                  sum(amount_krw) FILTER (WHERE t.ts < ch.churned_on - INTERVAL 90 DAY)
                    / greatest(date_diff('day', DATE '2022-10-01', ch.churned_on - INTERVAL 90 DAY) / 30.4, 1) AS early
-          FROM transactions t JOIN ch USING (customer_id) WHERE NOT is_fraud GROUP BY 1)
+          FROM transactions t JOIN ch USING (customer_id) WHERE NOT is_fraud GROUP BY t.customer_id, ch.churned_on)
         SELECT median(late / early) FROM per WHERE early > 0""")
     assert ratio < 0.75
     after = one(lake_con, "SELECT count(*) FROM transactions t JOIN labels l USING (customer_id) "

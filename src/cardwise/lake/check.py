@@ -39,6 +39,7 @@ def check_files(lake: Path, manifest: dict[str, object]) -> list[Problem]:
             continue
         if hashlib.sha256(path.read_bytes()).hexdigest() != f["sha256"]:
             problems.append(Problem(f["table"], "file", f"{f['path']} does not match its manifest hash"))
+            continue
         if pq.ParquetFile(path).metadata.num_rows != f["rows"]:
             problems.append(Problem(f["table"], "file", f"{f['path']} row count differs from the manifest"))
     return problems

@@ -21,16 +21,15 @@ NAME_MASK_CHAR: Final = "○"
 
 # The most common Korean surnames (2015 census order, roughly); compound ones are tried first.
 SINGLE_SURNAMES: Final[tuple[str, ...]] = tuple(
-    "김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 전 홍 유 고 문 양 손 배 백 허 남 심 노 하 곽 성 차 "
-    "주 우 구 민 류 나 진 지 엄 채 원 천 방 공 현 함 변 염 여 추 도 소 석 선 설 마 길 연 위 표 명 기 반 왕 금 "
-    "옥 육 인 맹 제 모 탁 국 어 은 편 용 예 경 봉 사 부".split()
+    "김이박최정강조윤장임한오서신권황안송전홍유고문양손배백허남심노하곽성차주우"
+    "구민류나진지엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹"
+    "제모탁국어은편용예경봉사부"
 )
 COMPOUND_SURNAMES: Final[tuple[str, ...]] = ("황보", "남궁", "제갈", "선우", "독고")
 
 # Words that look like "surname + syllables" in front of 님/씨/고객 or after 본인/저는 but are titles,
 # kinship terms or ordinary card-company vocabulary. Checked exactly, optionally followed by a particle.
-_STOP_WORDS: Final[frozenset[str]] = frozenset(
-    """
+_STOP_WORDS_TEXT: Final = """
     선생 사장 부장 과장 차장 이사 전무 원장 회장 소장 국장 반장 방장 조장 주임 기사 박사 석사 변호사 여사
     사모 부모 어머 고모 이모 고모부 이모부 장모 장인 제수 서방 도련 조카 조상 예수 부처 하느 하나 성모
     천사 용사 공주 왕자 왕비 마음 주인 사부 선배 선수 기자 기장 구청장 도지사 지점장 지사장 지배인 연구원
@@ -40,18 +39,24 @@ _STOP_WORDS: Final[frozenset[str]] = frozenset(
     우리 모든 모두 여러 지금 정말 진짜 오늘 우선 기존 신규 우수 장기 우대 주요 기타 남은 전체 전부 연체
     장애인 노인 어르신 신용 소액 고령 고액 우량 주거래 차량 공동 기업 은행 모바일 오프라인 제휴 방문 전화
     문의 반가운 소중한 우수한 연회비 명의 배우자 부부 남성 여성 남자 여자 어린이 유료 정회원 구매
-    한도 한국 국내 성실 성인 사용 이용 이탈 이번 이분 이쪽 그분 해당 일반 인증 이름 여부 소유 부담 신청
+    한도 한국 국내 성실 성인 사용 이용 이탈 이번 이분 이쪽 그분 해당 일반 인증 이름 여부 소유 신청
     서명 정보 확인 본인 명의자 카드 신용카드 체크카드 가족 가족카드 분실 도난 정지 해지 탈회 결제 청구
     할부 연체자 소중 신규가입 장기고객 우수고객 기존고객 이용해 이용하신 신청하신 방문하신 문의하신
     전화주신 연락주신 사용하신 기다리신 주신 오신 계신 되신 하신 보내신 말씀하신 요청하신 주문하신
     이거 이게 이건 그거 저거 이렇게 그렇게 어떻게 정도 정확 정상 주소 변경 이사 전월 실적 적립 할인
     혜택 금리 대출 장기카드대출 카드론 상향 하향 안내 안녕 감사 고맙 죄송 수고 어서 환영 반갑
-    """.split()
-)
+"""
+_STOP_WORDS: Final[frozenset[str]] = frozenset(_STOP_WORDS_TEXT.split())
 _PARTICLES: Final[tuple[str, ...]] = (
     "", "은", "는", "이", "가", "을", "를", "의", "도", "만", "로", "으로", "에", "에서", "에게", "과", "와",
     "이랑", "랑", "까지", "부터", "께", "께서", "요", "이요",
 )  # fmt: skip
+
+# "안녕 하세요 고객님" after an STT spacing slip: given names do not end like verbs.
+_VERB_ENDINGS: Final = ("요", "다", "죠", "까")
+
+# A name never starts or ends with the address word itself ("고객각고객님", "이고객님").
+_NOT_NAME_EDGES: Final = ("고객", "회원", "님", "씨")
 
 _CARD_LAST: Final = 4
 
@@ -109,7 +114,9 @@ _DIGIT_RUN_RE: Final = re.compile(r"(?<![0-9])[0-9]{13,19}(?![0-9])")
 _SEPARATED_RUN_RE: Final = re.compile(r"(?<![0-9])[0-9]{1,8}(?:[ -][0-9]{1,8}){1,6}(?![0-9])")
 # A 13-19 digit number right after "카드(번호)" is a PAN even when Luhn fails: STT misreads one digit of a
 # real number, and fifteen of its sixteen digits must not survive either.
-_CARD_CTX_RE: Final = re.compile(r"카드[^0-9\n]{0,15}?(?P<v>(?<![0-9])[0-9]{2,19}(?:[ -][0-9]{1,8}){0,6})(?![0-9])")
+_CARD_CTX_RE: Final = re.compile(
+    r"카드[^0-9\n]{0,15}?(?P<v>(?<![0-9])[0-9]{2,19}(?:[ -][0-9]{1,8}){0,6})(?![0-9])"
+)
 _ACCOUNT_RE: Final = re.compile(r"(?<![0-9-])[0-9]{2,6}(?:-[0-9]{2,8}){2,3}(?![0-9]|-[0-9])")
 _ACCOUNT_CTX_RE: Final = re.compile(
     r"계좌\s?(?:번호)?\s?(?:는|은|가|:)?\s?(?:요,?\s?)?(?P<v>[0-9]{2,14}(?:[ -][0-9]{2,8}){0,3})(?![0-9])"
@@ -117,43 +124,62 @@ _ACCOUNT_CTX_RE: Final = re.compile(
 
 _SINGLE = "".join(SINGLE_SURNAMES)
 _COMPOUND = "|".join(COMPOUND_SURNAMES)
-# Full names are mostly three syllables, so that length is tried first: "김민구요" is 김민구 + 요, not 김민 + 구요.
+# Full names are mostly three syllables, so that length is tried first: "김민구요" is 김민구 + 요,
+# not 김민 + 구요. A third syllable 이 in front of a copula is the copula's own 이:
+# "김설이고요" is 김설 + 이고요.
+_NOT_COPULA_I = r"(?!이(?:고요|구요|에요|요|라고|라구))"
 _NAME = (
-    rf"(?:(?:{_COMPOUND})[가-힣]{{1,2}}"
-    rf"|[{_SINGLE}][가-힣]{{2}}|[{_SINGLE}][가-힣]|[{_SINGLE}][가-힣]{{3}})"
+    rf"(?:(?:{_COMPOUND})[가-힣]{_NOT_COPULA_I}[가-힣]|(?:{_COMPOUND})[가-힣]"
+    rf"|[{_SINGLE}][가-힣]{_NOT_COPULA_I}[가-힣]|[{_SINGLE}][가-힣]|[{_SINGLE}][가-힣]{{3}})"
 )
 _COPULA = r"(?:입니다|이에요|예요|이고요|고요|이구요|구요|인데요|이라고|라고|이라구|라구)"
 _COPULA_OR_YO = rf"(?:{_COPULA}|이요|요)"
 _BOUNDARY = r"(?:[\s.,!?~…]|$)"
-_NAME_RES: Final[tuple[re.Pattern[str], ...]] = (
-    # 김민수 고객님 / 김민수님 / 김민수 씨 / 김민수 회원님
-    re.compile(rf"(?<![가-힣])(?P<v>{_NAME})(?=\s?(?:고객님|회원님|고객|님|씨))"),
+_NAME_FULL_RE: Final = re.compile(_NAME)
+# 김민수 고객님 / 김민수님 / 김민수 씨 / 김민수 회원님: the Hangul word right before one of these is checked.
+_HONORIFIC_RE: Final = re.compile(r"고객님|회원님|고객|님|씨")
+_MAX_NAME_LEN: Final = 4
+_AFTER_GOGAEK: Final = frozenset("이은는을를의께에님")
+# Introductions, each with a literal that must occur for the pattern to be worth running. Patterns
+# start with their literal (the lookbehind follows it) so the regex engine can skip ahead to it.
+_INTRO_RES: Final[tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]] = (
     # 제 이름은 김민수입니다
-    re.compile(rf"(?:제|저의|내)\s?(?:이름|성함)은\s?(?:요,?\s?)?(?P<v>{_NAME})(?={_COPULA_OR_YO}|{_BOUNDARY})"),
+    (
+        ("이름은", "성함은"),
+        re.compile(
+            rf"(?:제|저의|내)\s?(?:이름|성함)은\s?(?:요,?\s?)?(?P<v>{_NAME})(?={_COPULA_OR_YO}|{_BOUNDARY})"
+        ),
+    ),
     # 저는 김민수이고요 (a copula is required: "저는 정말 …" is far more common than a name)
-    re.compile(rf"(?<![가-힣])저는\s?(?P<v>{_NAME})(?={_COPULA})"),
+    (("저는",), re.compile(rf"저는(?<![가-힣]저는)\s?(?P<v>{_NAME})(?={_COPULA})")),
     # 본인 김민수입니다
-    re.compile(rf"(?<![가-힣])본인\s(?P<v>{_NAME})(?={_COPULA_OR_YO}|{_BOUNDARY})"),
+    (("본인",), re.compile(rf"본인(?<![가-힣]본인)\s(?P<v>{_NAME})(?={_COPULA_OR_YO}|{_BOUNDARY})")),
 )
+_COPULA_OR_YO_RE: Final = re.compile(_COPULA_OR_YO)
 # The answer to "성함이 어떻게 되세요?": a customer line that starts with a name and a copula.
 _NAME_ANSWER_RE: Final = re.compile(
-    rf"(?m)^(?:고객|손님)\s?:\s?(?:(?:네네|네|예|음|어|아)[,.]?\s?)*(?P<v>{_NAME})(?={_COPULA_OR_YO})"
+    rf"(?m)^(?:고객|손님)\s?:\s?(?:(?:네네|네|예|음|어|아)(?:[,.]\s?|\s))*(?P<v>{_NAME})(?={_COPULA_OR_YO})"
 )
-_NAME_QUESTION_RE: Final = re.compile(r"성함|이름")
+_NAME_QUESTION_RE: Final = re.compile(r"성\s?함|이\s?름")  # STT may split the word
 
 # Cheap pre-filter: most log lines and memos contain none of these and skip every other pattern.
 _QUICK_RE: Final = re.compile(r"[0-9@]|님|씨|고객|이름|성함|본인|저는")
 
 
-def _is_stop_word(candidate: str, *, particles: bool) -> bool:
-    """True for titles and ordinary words; ``particles`` also strips a trailing particle ("명의로").
+def _is_stop_word(candidate: str, *, strip_particles: bool) -> bool:
+    """True for titles, verb forms and ordinary words that look like "surname + syllables".
 
-    Particles are stripped only where the name ends at a word boundary: in front of 님/씨 a particle
-    cannot occur, and stripping there would wrongly drop names such as 이사랑 (이사 + 랑).
+    ``strip_particles`` also catches a word with its particle ("본인 명의로"); it is used only where the
+    candidate ends at a plain word boundary, because elsewhere it would drop real names (변경은, 장인은).
     """
-    if candidate in _STOP_WORDS or candidate.endswith(("고객", "회원", "님", "씨")):
+    if (
+        candidate in _STOP_WORDS
+        or candidate.startswith(_NOT_NAME_EDGES)
+        or candidate.endswith(_NOT_NAME_EDGES)
+        or candidate.endswith(_VERB_ENDINGS)
+    ):
         return True
-    if particles:
+    if strip_particles:
         for cut in range(len(candidate) - 1, 0, -1):
             if candidate[:cut] in _STOP_WORDS and candidate[cut:] in _PARTICLES:
                 return True
@@ -182,57 +208,99 @@ def find_pii(text: str) -> list[PiiMatch]:
     if not _QUICK_RE.search(text):
         return []
     spans = _Spans()
-    has_digit = any(c.isdigit() for c in text)
     if "@" in text:
         for m in _EMAIL_RE.finditer(text):
             spans.add("email", m.start(), m.end())
-    if has_digit:
-        _find_numbers(text, spans)
+    for start, end in _number_windows(text):
+        _find_numbers(text, start, end, spans)
     _find_names(text, spans)
     return sorted(spans.items, key=lambda p: p.start)
 
 
-def _find_numbers(text: str, spans: _Spans) -> None:
-    for m in _CARD_GROUPED_RE.finditer(text):
+# Digits joined by single separators: every number pattern matches inside one such cluster, and none
+# needs fewer than 7 digits, so amounts, dates and times never reach the slower patterns.
+_NUMBER_CLUSTER_RE: Final = re.compile(r"[0-9](?:[ .()-]?[0-9])*")
+_MIN_PII_DIGITS: Final = 7
+_CONTEXT_CHARS: Final = 20  # room for "카드번호는 요, " / "+82 (0) " in front of a cluster
+
+
+def _number_windows(text: str) -> list[tuple[int, int]]:
+    windows: list[tuple[int, int]] = []
+    for m in _NUMBER_CLUSTER_RE.finditer(text):
+        if m.end() - m.start() < _MIN_PII_DIGITS or _digit_count(m.group(0)) < _MIN_PII_DIGITS:
+            continue
+        start, end = max(0, m.start() - _CONTEXT_CHARS), min(len(text), m.end() + 2)
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], end)
+        else:
+            windows.append((start, end))
+    return windows
+
+
+def _find_numbers(text: str, pos: int, endpos: int, spans: _Spans) -> None:
+    for m in _CARD_GROUPED_RE.finditer(text, pos, endpos):
         end = m.end()
         if m.group("tail") and not luhn_valid(re.sub(r"[^0-9]", "", m.group(0))):
             end = m.end("main")  # a trailing number after a 4-4-4-4 PAN is not part of it
         spans.add("card", m.start(), end)
-    for m in _RRN_RE.finditer(text):
+    for m in _RRN_RE.finditer(text, pos, endpos):
         spans.add("rrn", m.start(), m.end())
-    for m in _RRN_TAIL_RE.finditer(text):
+    for m in _RRN_TAIL_RE.finditer(text, pos, endpos):
         spans.add("rrn", m.start("v"), m.end("v"))
-    for m in _PHONE_RE.finditer(text):
+    for m in _PHONE_RE.finditer(text, pos, endpos):
         spans.add("phone", m.start(), m.end())
-    for m in _DIGIT_RUN_RE.finditer(text):
+    for m in _DIGIT_RUN_RE.finditer(text, pos, endpos):
         if luhn_valid(m.group(0)):
             spans.add("card", m.start(), m.end())
-    for m in _SEPARATED_RUN_RE.finditer(text):
+    for m in _SEPARATED_RUN_RE.finditer(text, pos, endpos):
         digits = re.sub(r"[^0-9]", "", m.group(0))
         if 13 <= len(digits) <= 19 and luhn_valid(digits):
             spans.add("card", m.start(), m.end())
-    if "카드" in text:
-        for m in _CARD_CTX_RE.finditer(text):
-            if 13 <= _digit_count(m.group("v")) <= 19:
-                spans.add("card", m.start("v"), m.end("v"))
-    for m in _ACCOUNT_RE.finditer(text):
+    for m in _CARD_CTX_RE.finditer(text, pos, endpos):
+        if 13 <= _digit_count(m.group("v")) <= 19:
+            spans.add("card", m.start("v"), m.end("v"))
+    for m in _ACCOUNT_RE.finditer(text, pos, endpos):
         if 10 <= _digit_count(m.group(0)) <= 14:
             spans.add("account", m.start(), m.end())
-    for m in _ACCOUNT_CTX_RE.finditer(text):
+    for m in _ACCOUNT_CTX_RE.finditer(text, pos, endpos):
         if 10 <= _digit_count(m.group("v")) <= 14:
             spans.add("account", m.start("v"), m.end("v"))
 
 
+def _is_hangul(ch: str) -> bool:
+    return "가" <= ch <= "힣"
+
+
 def _find_names(text: str, spans: _Spans) -> None:
-    for i, pattern in enumerate(_NAME_RES):
-        for m in pattern.finditer(text):
-            if not _is_stop_word(m.group("v"), particles=i > 0):
-                spans.add("name", m.start("v"), m.end("v"))
-    for m in _NAME_ANSWER_RE.finditer(text):
-        if _NAME_QUESTION_RE.search(text, max(0, m.start() - 120), m.start()) and not _is_stop_word(
-            m.group("v"), particles=True
+    for m in _HONORIFIC_RE.finditer(text):
+        after = text[m.end() : m.end() + 1]
+        if m.group(0) == "고객" and _is_hangul(after or " ") and after not in _AFTER_GOGAEK:
+            continue  # 고객센터, 고객정보: a compound noun, not an address
+        end = m.start()
+        if end > 0 and text[end - 1].isspace():
+            end -= 1
+        start = end
+        while start > 0 and end - start <= _MAX_NAME_LEN and _is_hangul(text[start - 1]):
+            start -= 1
+        candidate = text[start:end]
+        if (
+            2 <= len(candidate) <= _MAX_NAME_LEN
+            and _NAME_FULL_RE.fullmatch(candidate)
+            and not _is_stop_word(candidate, strip_particles=False)
         ):
-            spans.add("name", m.start("v"), m.end("v"))
+            spans.add("name", start, end)
+    for literals, pattern in _INTRO_RES:
+        if any(lit in text for lit in literals):
+            for m in pattern.finditer(text):
+                weak = _COPULA_OR_YO_RE.match(text, m.end("v")) is None
+                if not _is_stop_word(m.group("v"), strip_particles=weak):
+                    spans.add("name", m.start("v"), m.end("v"))
+    if _NAME_QUESTION_RE.search(text):
+        for m in _NAME_ANSWER_RE.finditer(text):
+            if _NAME_QUESTION_RE.search(text, max(0, m.start() - 120), m.start()) and not _is_stop_word(
+                m.group("v"), strip_particles=False
+            ):
+                spans.add("name", m.start("v"), m.end("v"))
 
 
 # --- replacements -----------------------------------------------------------------------------------------

@@ -43,8 +43,12 @@ class GeneratedLake:
 
 
 def _pick(values: tuple[str, ...], idx: np.ndarray) -> pa.Array:
-    """Codes to strings through a dictionary: fast for millions of rows."""
-    return pa.DictionaryArray.from_arrays(pa.array(idx.astype(np.int32)), pa.array(values)).cast(pa.string())
+    """Codes to a dictionary-encoded string column (negative codes are nulls).
+
+    Parquet stores strings dictionary-encoded anyway, so the strings are never materialised.
+    """
+    codes = idx.astype(np.int32)
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), pa.array(values, type=pa.string()))
 
 
 def _date(a: np.ndarray) -> pa.Array:
@@ -55,11 +59,18 @@ def _ts(us: np.ndarray) -> pa.Array:
     return pa.array(us.astype("datetime64[us]"), type=pa.timestamp("us"))
 
 
+def _column(value: object, field: pa.Field) -> tuple[pa.Array, pa.Field]:
+    if isinstance(value, pa.DictionaryArray) and field.type == pa.string():
+        return value, field.with_type(value.type)
+    if isinstance(value, pa.Array):
+        return value.cast(field.type), field
+    return pa.array(value, type=field.type), field
+
+
 def _make(name: str, columns: dict[str, object]) -> pa.Table:
     schema = table(name).arrow_schema
-    arrays = [pa.array(columns[f.name], type=f.type) if not isinstance(columns[f.name], pa.Array)
-              else columns[f.name].cast(f.type) for f in schema]
-    return pa.Table.from_arrays(arrays, schema=schema)
+    arrays, fields = zip(*(_column(columns[f.name], f) for f in schema), strict=True)
+    return pa.Table.from_arrays(list(arrays), schema=pa.schema(list(fields)))
 
 
 def reference_tables(world: World) -> dict[str, pa.Table]:
@@ -122,8 +133,8 @@ def generate(preset: Preset, seed: int, *, pan_key: str, step: Step = lambda _: 
     fraud = generate_fraud(rngs["fraud"], outcomes=outcomes, pref=pref, target_rows=n_fraud,
                            **common)  # type: ignore[arg-type]
     rows = TransactionRows.concat([everyday, recurring, spikes, fraud])
-    order = np.lexsort((rows.amount, rows.merchant, rows.card, rows.ts))
-    rows = rows.take(order)
+    # Time order; ties keep generation order, which is itself deterministic.
+    rows = rows.take(np.argsort(rows.ts, kind="stable"))
 
     step("identities, transcripts, memos")
     rng_id = rngs["identity"]
@@ -201,8 +212,7 @@ def generate(preset: Preset, seed: int, *, pan_key: str, step: Step = lambda _: 
         "amount_krw": rows.amount, "channel": _pick(CHANNELS, rows.channel.astype(np.int64)),
         "card_present": rows.card_present, "contactless": rows.contactless,
         "installment_months": rows.installments, "is_fraud": fraud_idx >= 0,
-        "fraud_scenario": pa.array(np.where(fraud_idx >= 0, np.array(FRAUD_SCENARIOS, dtype=object)[fraud_idx], None),
-                                   type=pa.string()),
+        "fraud_scenario": _pick(FRAUD_SCENARIOS, fraud_idx),
     })
     has_event = events.kind != NO_EVENT
     ev = np.flatnonzero(has_event)
@@ -240,7 +250,7 @@ def generate(preset: Preset, seed: int, *, pan_key: str, step: Step = lambda _: 
     tables["app_events"] = _make("app_events", {
         "event_id": np.arange(1, len(a) + 1), "customer_id": pop.customer_id[app.customer[a]],
         "ts": _ts(app.ts[a]), "event_type": _pick(APP_EVENT_TYPES, app.event_type[a]),
-        "page": pa.array(np.where(page >= 0, np.array(PAGES, dtype=object)[np.maximum(page, 0)], None), type=pa.string()),
+        "page": _pick(PAGES, page),
         "session_id": session_ids, "cookie_id": cookie_ids, "device": _pick(DEVICES, app.device[a]),
         "ip": ip_strings(app.ip[a]),
     })

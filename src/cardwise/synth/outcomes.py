@@ -65,6 +65,8 @@ def decide_life_events(
     first = (np.datetime64(start, "M") + 2).astype("datetime64[D]")
     last = (np.datetime64(end, "M") - 1).astype("datetime64[D]") - 1
     event_date = _dates_between(rng, n, first.astype(date), last.astype(date))
+    # Only customers who were already with us can show a before and an after.
+    kind = np.where(pop.joined_on > event_date - 60, NO_EVENT, kind)
     event_date = np.where(kind == NO_EVENT, np.datetime64("NaT"), event_date)
     to_region = pop.home_region.copy()
     movers = np.flatnonzero(kind == LIFE_EVENTS.index("moving"))

@@ -15,6 +15,7 @@ text. Pools are module-level tuples: a call is a few index look-ups and one ``st
 from __future__ import annotations
 
 import bisect
+from functools import cache
 from itertools import accumulate
 from typing import Final
 
@@ -34,13 +35,16 @@ _SURNAME_WEIGHTS: Final[tuple[tuple[str, float], ...]] = (
     ("나", 0.3), ("진", 0.3), ("지", 0.3), ("엄", 0.3), ("채", 0.3), ("원", 0.2), ("천", 0.2), ("방", 0.2),
     ("공", 0.2), ("현", 0.2), ("함", 0.2), ("변", 0.2), ("염", 0.1), ("여", 0.1), ("추", 0.1), ("도", 0.1),
     ("소", 0.1), ("석", 0.1), ("선", 0.1), ("설", 0.1), ("마", 0.1), ("길", 0.1), ("연", 0.1), ("위", 0.1),
-    ("표", 0.1), ("명", 0.1), ("기", 0.1), ("반", 0.1), ("왕", 0.05), ("금", 0.05), ("옥", 0.05), ("육", 0.05),
-    ("인", 0.05), ("맹", 0.05), ("제", 0.05), ("모", 0.05), ("탁", 0.05), ("국", 0.05), ("어", 0.04),
-    ("은", 0.03), ("편", 0.03), ("용", 0.03), ("예", 0.03), ("경", 0.03), ("봉", 0.03), ("사", 0.02),
-    ("부", 0.02), ("황보", 0.02), ("남궁", 0.02), ("제갈", 0.01), ("선우", 0.01), ("독고", 0.005),
+    ("표", 0.1), ("명", 0.1), ("기", 0.1), ("반", 0.1), ("왕", 0.05), ("금", 0.05), ("옥", 0.05),
+    ("육", 0.05), ("인", 0.05), ("맹", 0.05), ("제", 0.05), ("모", 0.05), ("탁", 0.05), ("국", 0.05),
+    ("어", 0.04), ("은", 0.03), ("편", 0.03), ("용", 0.03), ("예", 0.03), ("경", 0.03), ("봉", 0.03),
+    ("사", 0.02), ("부", 0.02), ("황보", 0.02), ("남궁", 0.02), ("제갈", 0.01), ("선우", 0.01),
+    ("독고", 0.005),
 )  # fmt: skip
 _SURNAMES: Final = tuple(s for s, _ in _SURNAME_WEIGHTS)
-_SURNAME_CDF: Final = tuple(c / sum(w for _, w in _SURNAME_WEIGHTS) for c in accumulate(w for _, w in _SURNAME_WEIGHTS))
+_SURNAME_CDF: Final = tuple(
+    c / sum(w for _, w in _SURNAME_WEIGHTS) for c in accumulate(w for _, w in _SURNAME_WEIGHTS)
+)
 _COMPOUND_SURNAMES: Final = frozenset(s for s in _SURNAMES if len(s) == 2)
 
 # Given-name syllables by position; none of them is a particle or copula syllable (이, 요, 예, 고, 구), which
@@ -64,27 +68,30 @@ _GIVEN_NATIVE: Final[dict[str, tuple[str, ...]]] = {
 
 # Conventional passport spellings of common surnames; others follow the Revised Romanization.
 _SURNAME_ROMAN: Final[dict[str, str]] = {
-    "김": "kim", "이": "lee", "박": "park", "최": "choi", "정": "jung", "강": "kang", "조": "cho", "윤": "yoon",
-    "장": "jang", "임": "lim", "한": "han", "오": "oh", "서": "seo", "신": "shin", "권": "kwon", "황": "hwang",
-    "안": "ahn", "송": "song", "전": "jeon", "홍": "hong", "유": "yoo", "고": "ko", "문": "moon", "양": "yang",
-    "손": "son", "배": "bae", "백": "baek", "허": "heo", "남": "nam", "심": "shim", "노": "noh", "하": "ha",
-    "곽": "kwak", "성": "sung", "차": "cha", "주": "joo", "우": "woo", "구": "koo", "민": "min", "류": "ryu",
-    "나": "na", "진": "jin", "지": "ji", "엄": "eom", "채": "chae", "원": "won", "천": "cheon", "방": "bang",
-    "공": "kong", "현": "hyun", "함": "ham", "변": "byun", "염": "yeom", "여": "yeo", "추": "choo", "도": "do",
-    "소": "so", "석": "seok", "선": "sun", "설": "seol", "마": "ma", "길": "gil", "연": "yeon", "위": "wi",
-    "표": "pyo", "명": "myung", "기": "ki", "반": "ban", "왕": "wang", "금": "keum", "옥": "ok", "육": "yuk",
-    "인": "in", "맹": "maeng", "제": "je", "모": "mo", "탁": "tak", "국": "kook", "어": "eo", "은": "eun",
-    "편": "pyeon", "용": "yong", "예": "ye", "경": "kyung", "봉": "bong", "사": "sa", "부": "bu",
-    "황보": "hwangbo", "남궁": "namgung", "제갈": "jegal", "선우": "sunwoo", "독고": "dokgo",
+    "김": "kim", "이": "lee", "박": "park", "최": "choi", "정": "jung", "강": "kang", "조": "cho",
+    "윤": "yoon", "장": "jang", "임": "lim", "한": "han", "오": "oh", "서": "seo", "신": "shin", "권": "kwon",
+    "황": "hwang", "안": "ahn", "송": "song", "전": "jeon", "홍": "hong", "유": "yoo", "고": "ko",
+    "문": "moon", "양": "yang", "손": "son", "배": "bae", "백": "baek", "허": "heo", "남": "nam",
+    "심": "shim", "노": "noh", "하": "ha", "곽": "kwak", "성": "sung", "차": "cha", "주": "joo", "우": "woo",
+    "구": "koo", "민": "min", "류": "ryu", "나": "na", "진": "jin", "지": "ji", "엄": "eom", "채": "chae",
+    "원": "won", "천": "cheon", "방": "bang", "공": "kong", "현": "hyun", "함": "ham", "변": "byun",
+    "염": "yeom", "여": "yeo", "추": "choo", "도": "do", "소": "so", "석": "seok", "선": "sun", "설": "seol",
+    "마": "ma", "길": "gil", "연": "yeon", "위": "wi", "표": "pyo", "명": "myung", "기": "ki", "반": "ban",
+    "왕": "wang", "금": "keum", "옥": "ok", "육": "yuk", "인": "in", "맹": "maeng", "제": "je", "모": "mo",
+    "탁": "tak", "국": "kook", "어": "eo", "은": "eun", "편": "pyeon", "용": "yong", "예": "ye",
+    "경": "kyung", "봉": "bong", "사": "sa", "부": "bu", "황보": "hwangbo", "남궁": "namgung",
+    "제갈": "jegal", "선우": "sunwoo", "독고": "dokgo",
 }  # fmt: skip
-_RR_INITIAL: Final = ("g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h")
+_RR_INITIAL: Final = (
+    "g", "kk", "n", "d", "tt", "r", "m", "b", "pp", "s", "ss", "", "j", "jj", "ch", "k", "t", "p", "h",
+)  # fmt: skip
 _RR_VOWEL: Final = (
     "a", "ae", "ya", "yae", "eo", "e", "yeo", "ye", "o", "wa", "wae", "oe", "yo", "u", "wo", "we", "wi", "yu",
     "eu", "ui", "i",
 )  # fmt: skip
 _RR_FINAL: Final = (
-    "", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p", "t", "t", "ng",
-    "t", "t", "k", "t", "p", "t",
+    "", "k", "k", "k", "n", "n", "n", "t", "l", "k", "m", "l", "l", "l", "p", "l", "m", "p", "p", "t", "t",
+    "ng", "t", "t", "k", "t", "p", "t",
 )  # fmt: skip
 _EMAIL_DOMAINS: Final = ("example.com", "example.net")
 
@@ -283,10 +290,13 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
         ),
         problem=(
             "지난주에 {cat}에서 {amt} 결제했는데 수수료가 따로 빠져나갔더라고요. 아무 안내도 없었고요.",
-            "전에 전화했을 때 상담하시는 분이 너무 불친절하셨어요. 말도 끊고 대충 대답하시고요. 화가 나서 잠도 못 잤어요.",
+            "전에 전화했을 때 상담하시는 분이 너무 불친절하셨어요. 말도 끊고 대충 대답하시고요. "
+            "화가 나서 잠도 못 잤어요.",
             "{m}월에 연회비가 두 번 청구됐어요. 몇 번을 말했는데 처리가 안 되니까 민원 넣을 수밖에 없죠.",
-            "포인트 적립 된다고 해서 {cat}에서 썼는데 하나도 안 들어왔어요. 이건 불만 접수해 주셔야 될 것 같아요.",
-            "ARS 연결도 30분 넘게 기다렸고요, 문자 안내랑 실제 청구 금액이 달라요. 수수료 {amt} 이건 돌려주세요.",
+            "포인트 적립 된다고 해서 {cat}에서 썼는데 하나도 안 들어왔어요. "
+            "이건 불만 접수해 주셔야 될 것 같아요.",
+            "ARS 연결도 30분 넘게 기다렸고요, 문자 안내랑 실제 청구 금액이 달라요. "
+            "수수료 {amt} 이건 돌려주세요.",
         ),
         response=(
             "불편을 드려 정말 죄송합니다. 말씀하신 수수료 부분 바로 확인해 보겠습니다.",
@@ -329,7 +339,7 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
         response=(
             "네, 해지 전에 혹시 연회비 면제 혜택 안내드려도 될까요?",
             "아쉽네요. 지금 해지하시면 남은 포인트는 소멸되는데 괜찮으실까요?",
-            "확인해 보니 이번 달 {amt} 캐시백 이벤트 대상이세요. 해지 대신 유지하시는 건 어떠세요?",
+            "확인해 보니 이번 달 3만 원 캐시백 이벤트 대상이세요. 해지 대신 유지하시는 건 어떠세요?",
             "탈회하시면 보유하신 모든 카드가 해지되고 재가입까지 시간이 걸릴 수 있습니다. 그래도 진행할까요?",
         ),
         follow_q=(
@@ -363,10 +373,10 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
             "전에 받은 카드론이 아직 남아 있는데 추가로 더 받을 수 있나요? 한도가 궁금해요.",
         ),
         response=(
-            "확인해 보니 카드론 가능 한도는 {amt}이고 금리는 연 12.9%로 안내되고 있습니다.",
+            "확인해 보니 카드론 가능 한도는 {limit}이고 금리는 연 12.9%로 안내되고 있습니다.",
             "장기카드대출은 최대 36개월까지 나눠서 상환 가능하시고 금리는 신용점수에 따라 달라집니다.",
             "네, 앱에서 바로 신청하시면 당일 입금도 가능합니다. 한도 조회는 신용점수에 영향 없습니다.",
-            "현재 이용 중인 카드론 잔액이 있어서 추가 한도는 {amt}까지 가능하십니다.",
+            "현재 이용 중인 카드론 잔액이 있어서 추가 한도는 {limit}까지 가능하십니다.",
         ),
         follow_q=(
             "중도상환 수수료도 있나요?",
@@ -431,7 +441,7 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
         ),
         problem=(
             "{cat}에서 결제하면 할인이 몇 퍼센트 되는 거예요? 지난달엔 적용이 안 된 것 같아서요.",
-            "전월실적이 {amt} 넘어야 혜택 받는 거 맞죠? 할부로 산 것도 실적에 들어가나요?",
+            "전월실적이 30만 원 넘어야 혜택 받는 거 맞죠? 할부로 산 것도 실적에 들어가나요?",
             "포인트 적립은 어디서 확인해요? 적립률이 가맹점마다 다른가요?",
             "해외에서 쓸 때도 적립되나요? 다음 달에 여행 가거든요.",
         ),
@@ -447,7 +457,7 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
             "교통카드로 쓴 것도 적립돼요?",
         ),
         follow_a=(
-            "현재 이번 달 이용금액은 {amt}로 집계됩니다.",
+            "현재 이번 달 이용금액은 {spent}으로 집계됩니다.",
             "네, 할인 한도는 매월 1일에 새로 적용됩니다.",
             "대중교통 이용금액은 전월실적에 포함되고 적립도 0.5% 됩니다.",
         ),
@@ -469,13 +479,13 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
         problem=(
             "{cat}에서 {amt} 결제한 걸 {inst}개월 할부로 했는데 청구서엔 일시불로 나와 있어요.",
             "결제일이 {d}일인데 월급날이 늦어져서요. 결제일을 바꿀 수 있나요?",
-            "이번 달 청구 금액이 {amt}인데 생각한 것보다 너무 많아요. 청구서 내역 좀 확인해 주세요.",
+            "이번 달 청구 금액이 {spent}인데 생각한 것보다 너무 많아요. 청구서 내역 좀 확인해 주세요.",
             "통장에 잔액이 부족해서 결제가 안 됐을 것 같아요. 연체되면 신용점수 떨어지잖아요. 걱정돼서요.",
         ),
         response=(
             "확인해 보니 해당 건은 {inst}개월 할부로 정상 등록되어 있고 이번 달엔 첫 회차만 청구되었습니다.",
             "결제일은 매달 1일, 5일, 10일, 14일, 15일, 21일, 25일 중에서 변경 가능하십니다.",
-            "이번 달 결제 예정 금액은 {amt}이고 결제일은 {d}일입니다.",
+            "이번 달 결제 예정 금액은 {spent}이고 결제일은 {d}일입니다.",
             "결제일 당일 밤까지 입금하시면 연체 처리되지 않습니다. 걱정 안 하셔도 됩니다.",
         ),
         follow_q=(
@@ -509,7 +519,7 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
             "해외여행 가는데 현지에서 한도 초과될까 봐 걱정돼서요. 임시 한도 상향 돼요?",
         ),
         response=(
-            "네, 현재 한도는 {amt}이고 심사 후 한도 상향 가능 여부 안내드리겠습니다.",
+            "네, 현재 한도는 {limit}이고 심사 후 한도 상향 가능 여부 안내드리겠습니다.",
             "일시 한도 상향은 최대 3개월까지 가능하고 앱에서 바로 신청하실 수 있습니다.",
             "소득 증빙 서류 제출해 주시면 한도 상향 심사 진행해 드리겠습니다.",
             "확인 결과 바로 상향 가능한 한도가 있어서 오늘 적용해 드릴 수 있습니다.",
@@ -570,8 +580,9 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
 }
 _CARD_READ_TOPICS: Final = frozenset({"lost_card", "payment_inquiry"})
 _VERIFY_ALWAYS: Final = frozenset({"lost_card", "cancellation_intent", "limit_increase", "address_change"})
+_BIG_AMOUNT_TOPICS: Final = frozenset({"card_loan_inquiry", "limit_increase"})
 _MAX_LINES: Final = 12
-_DRAWS: Final = 64  # uniforms consumed per transcript, fixed so callers can rely on the stream position
+_DRAWS: Final = 72  # uniforms consumed per transcript, fixed so callers can rely on the stream position
 
 
 def _has_final_consonant(syllable: str) -> bool:
@@ -628,7 +639,11 @@ def _stt_noise(line: str, u_kind: float, u_pos: float) -> str:
     if n < 4:
         return line
     if u_kind < 0.10:
-        spaces = [i for i in range(1, n - 1) if line[i] == " " and _is_hangul(line[i - 1]) and _is_hangul(line[i + 1])]
+        spaces = [
+            i
+            for i in range(1, n - 1)
+            if line[i] == " " and _is_hangul(line[i - 1]) and _is_hangul(line[i + 1])
+        ]
         if spaces:
             i = spaces[int(u_pos * len(spaces))]
             return line[:i] + line[i + 1 :]
@@ -667,7 +682,16 @@ def render_transcript(
 
     last = customer_name[-1] if customer_name else "가"
     batchim = _has_final_consonant(last)
-    amount = amount_krw if amount_krw is not None else int(10 ** (4 + 2.5 * take())) // 1000 * 1000
+    big = topic in _BIG_AMOUNT_TOPICS
+    u_amount = take()
+    if amount_krw is not None:
+        amount = amount_krw
+    elif big:
+        amount = int(10 ** (6 + u_amount)) // 100_000 * 100_000
+    else:
+        amount = int(10 ** (4 + 2 * u_amount)) // 1000 * 1000
+    limit = int(10 ** (6.5 + take())) // 1_000_000 * 1_000_000
+    spent = int(10 ** (5 + 1.2 * take())) // 1000 * 1000
     digits = _digits(card_number)
     ctx = {
         "name": customer_name,
@@ -679,13 +703,19 @@ def render_transcript(
         "last4": digits[-4:],
         "cat": category_name_ko or _pick(_DEFAULT_CATEGORIES, take()),
         "amt": _won(amount, take()),
+        "limit": _won(limit, 1.0 - u[0]),
+        "spent": _won(spent, u[1]),
         "m": str(1 + int(take() * 12)),
         "d": str(1 + int(take() * 27)),
         "inst": _pick(_INSTALLMENTS, take()),
         "city": _pick(_CITIES, take()),
     }
-    lines: list[tuple[str, str]] = [(_AGENT, _pick(_GREETINGS, take())), (_CUSTOMER, _pick(script.opening, take()))]
-    if topic in _VERIFY_ALWAYS or take() < 0.8:
+    lines: list[tuple[str, str]] = [
+        (_AGENT, _pick(_GREETINGS, take())),
+        (_CUSTOMER, _pick(script.opening, take())),
+    ]
+    verified = topic in _VERIFY_ALWAYS or take() < 0.8
+    if verified:
         lines.append((_AGENT, _pick(_VERIFY_ASK, take())))
         lines.append((_CUSTOMER, _pick(_VERIFY_ANSWER, take())))
         lines.append((_AGENT, _pick(_VERIFY_OK, take())))
@@ -705,7 +735,7 @@ def render_transcript(
         lines.append((_CUSTOMER, script.follow_q[q]))
         lines.append((_AGENT, script.follow_a[q]))
     closing = _pick(script.closing, take())
-    if "{name}" in closing and len(lines) <= 5:
+    if "{name}" in closing and not verified:
         closing = script.closing[0]  # no verification happened, so the agent does not know the name
     lines.append((_AGENT, closing))
     if thanks:
@@ -718,7 +748,9 @@ def render_transcript(
             text = template.format_map(ctx)
         else:
             text = _stt_noise(template, u_kind, u_pos)
-            if speaker == _CUSTOMER and u_filler < 0.35:
+            if text.startswith(("네", "아", "어")):
+                pass  # already opens with a filler
+            elif speaker == _CUSTOMER and u_filler < 0.35:
                 text = _pick(_FILLERS, u_filler / 0.35) + text
             elif speaker == _AGENT and u_filler < 0.06:
                 text = "네네, " + text
@@ -783,13 +815,14 @@ _WORDS: Final = (
     "우정", "동백", "한결", "새솔", "그린", "제일", "중앙", "으뜸", "참좋은", "단골", "모아", "해오름",
 )  # fmt: skip
 _FOOD_WORDS: Final = (
-    "할매", "원조", "옛날", "시골", "장터", "고향", "엄마손", "명가", "본가", "토담", "맛나", "대박", "한마당",
-    "큰집", "소문난", "전통", "진미", "황금", "참맛", "돌담",
+    "할매", "원조", "옛날", "시골", "장터", "고향", "엄마손", "명가", "본가", "토담", "맛나", "대박",
+    "한마당", "큰집", "소문난", "전통", "진미", "황금", "참맛", "돌담",
 )  # fmt: skip
 _EN_WORDS: Final = (
-    "Blue Harbor", "Maple", "Sunrise", "Silver Birch", "Lucky Star", "Green Leaf", "Red Lantern", "Ocean View",
-    "Little Sparrow", "Olive Tree", "Copper Kettle", "Harbor Light", "Old Mill", "Amber", "Cedar", "Willow",
-    "Lotus", "Northwind", "Golden Pine", "Bluebell", "Stone Bridge", "Rosewood", "Seaside", "Wildflower",
+    "Blue Harbor", "Maple", "Sunrise", "Silver Birch", "Lucky Star", "Green Leaf", "Red Lantern",
+    "Ocean View", "Little Sparrow", "Olive Tree", "Copper Kettle", "Harbor Light", "Old Mill", "Amber",
+    "Cedar", "Willow", "Lotus", "Northwind", "Golden Pine", "Bluebell", "Stone Bridge", "Rosewood", "Seaside",
+    "Wildflower",
 )  # fmt: skip
 
 # Per category: domestic templates ({w} a word, {f} a food word, {p} the place, {b} a fictional chain).
@@ -839,7 +872,14 @@ _MERCHANT_TEMPLATES: Final[dict[str, tuple[str, ...]]] = {
     "LANGUAGE_SCHOOL": ("{w}어학원", "{w} 잉글리시", "{w}외국어학원", "{e} English", "{w} 중국어"),
     "KINDERGARTEN": ("{w}유치원", "{w}어린이집", "{p} {w}유치원"),
     "HOSPITAL": ("{p}{w}병원", "{w}요양병원", "{p}중앙병원", "{w}재활병원"),
-    "CLINIC": ("{w}내과의원", "{w}이비인후과", "{w}정형외과", "{w}소아청소년과", "{w}피부과의원", "{w}한의원"),
+    "CLINIC": (
+        "{w}내과의원",
+        "{w}이비인후과",
+        "{w}정형외과",
+        "{w}소아청소년과",
+        "{w}피부과의원",
+        "{w}한의원",
+    ),
     "DENTAL": ("{w}치과", "{w}치과의원", "{p} {w}치과"),
     "PHARMACY": ("{w}약국", "{p}약국", "{w} 온누리약국"),
     "APPLIANCE": ("{w}전자", "{w}가전", "{b} {p}점"),
@@ -885,24 +925,26 @@ _EN_NOUNS: Final[dict[str, str]] = {
     "CLOTHING": "Apparel", "FASHION_ACC": "Accessories", "JEWELRY": "Jewelers", "OPTICIAN": "Optical",
     "CINEMA": "Cinema", "FITNESS": "Fitness", "GOLF": "Golf Club", "BOOKSTORE": "Books", "HOBBY": "Crafts",
     "SPORTS_GOODS": "Sports", "FLORIST": "Flowers", "HOTEL": "Hotel", "TRAVEL_AGENCY": "Travel",
-    "AIRLINE": "Airways", "DUTY_FREE": "Duty Free", "TRANSIT": "Transit", "TAXI": "Cab", "HAIR_SALON": "Hair Studio",
-    "BEAUTY_SERVICE": "Nail & Spa", "COSMETICS": "Beauty", "LAUNDRY": "Laundry", "INTERIOR": "Interiors",
-    "TELECOM": "Mobile", "INSURANCE": "Insurance", "UTILITIES": "Utilities", "ACADEMY": "Learning Center",
-    "LANGUAGE_SCHOOL": "Language School", "KINDERGARTEN": "Kindergarten", "HOSPITAL": "Hospital",
-    "CLINIC": "Medical Clinic", "DENTAL": "Dental", "PHARMACY": "Pharmacy", "APPLIANCE": "Electronics",
-    "FURNITURE": "Furniture", "CAR_SALES": "Motors", "CAR_REPAIR": "Auto Repair", "GAS_STATION": "Gas",
-    "ONLINE_MALL": "Online Store", "DIGITAL_CONTENT": "Digital", "PET": "Pet Supply", "BABY": "Baby",
+    "AIRLINE": "Airways", "DUTY_FREE": "Duty Free", "TRANSIT": "Transit", "TAXI": "Cab",
+    "HAIR_SALON": "Hair Studio", "BEAUTY_SERVICE": "Nail & Spa", "COSMETICS": "Beauty", "LAUNDRY": "Laundry",
+    "INTERIOR": "Interiors", "TELECOM": "Mobile", "INSURANCE": "Insurance", "UTILITIES": "Utilities",
+    "ACADEMY": "Learning Center", "LANGUAGE_SCHOOL": "Language School", "KINDERGARTEN": "Kindergarten",
+    "HOSPITAL": "Hospital", "CLINIC": "Medical Clinic", "DENTAL": "Dental", "PHARMACY": "Pharmacy",
+    "APPLIANCE": "Electronics", "FURNITURE": "Furniture", "CAR_SALES": "Motors", "CAR_REPAIR": "Auto Repair",
+    "GAS_STATION": "Gas", "ONLINE_MALL": "Online Store", "DIGITAL_CONTENT": "Digital", "PET": "Pet Supply",
+    "BABY": "Baby",
 }  # fmt: skip
 MERCHANT_CATEGORY_CODES: Final[tuple[str, ...]] = tuple(_MERCHANT_TEMPLATES)
 _OVERSEAS_PLACES: Final[dict[str, str]] = {
     "도쿄": "Tokyo", "오사카": "Osaka", "후쿠오카": "Fukuoka", "삿포로": "Sapporo", "교토": "Kyoto",
     "오키나와": "Okinawa", "뉴욕": "New York", "로스앤젤레스": "Los Angeles", "엘에이": "Los Angeles",
-    "샌프란시스코": "San Francisco", "하와이": "Honolulu", "호놀룰루": "Honolulu", "괌": "Guam", "사이판": "Saipan",
-    "파리": "Paris", "런던": "London", "로마": "Rome", "바르셀로나": "Barcelona", "프랑크푸르트": "Frankfurt",
-    "방콕": "Bangkok", "다낭": "Da Nang", "하노이": "Hanoi", "호찌민": "Ho Chi Minh City", "나트랑": "Nha Trang",
-    "싱가포르": "Singapore", "홍콩": "Hong Kong", "타이베이": "Taipei", "상하이": "Shanghai", "베이징": "Beijing",
-    "세부": "Cebu", "마닐라": "Manila", "발리": "Bali", "시드니": "Sydney", "멜버른": "Melbourne",
-    "밴쿠버": "Vancouver", "토론토": "Toronto", "두바이": "Dubai", "이스탄불": "Istanbul",
+    "샌프란시스코": "San Francisco", "하와이": "Honolulu", "호놀룰루": "Honolulu", "괌": "Guam",
+    "사이판": "Saipan", "파리": "Paris", "런던": "London", "로마": "Rome", "바르셀로나": "Barcelona",
+    "프랑크푸르트": "Frankfurt", "방콕": "Bangkok", "다낭": "Da Nang", "하노이": "Hanoi",
+    "호찌민": "Ho Chi Minh City", "나트랑": "Nha Trang", "싱가포르": "Singapore", "홍콩": "Hong Kong",
+    "타이베이": "Taipei", "상하이": "Shanghai", "베이징": "Beijing", "세부": "Cebu", "마닐라": "Manila",
+    "발리": "Bali", "시드니": "Sydney", "멜버른": "Melbourne", "밴쿠버": "Vancouver", "토론토": "Toronto",
+    "두바이": "Dubai", "이스탄불": "Istanbul",
 }  # fmt: skip
 # Overseas merchants: airlines and chains keep their own pools; everything else is "{word} {noun}".
 _OVERSEAS_TEMPLATES: Final = ("{e} {n}", "{e} {n} {c}", "{c} {e} {n}")
@@ -929,5 +971,13 @@ def merchant_name(rng: np.random.Generator, category_code: str, place_ko: str) -
         f=_pick(_FOOD_WORDS, u1),
         e=_pick(_EN_WORDS, u1),
         b=_pick(brands, u2) if brands else "",
-        p=place_ko,
+        p=_short_place(place_ko),
     )
+
+
+@cache
+def _short_place(place_ko: str) -> str:
+    """Branch names drop the administrative suffix: 강남구 → 강남점, 수원시 → 수원점 (but 중구 stays)."""
+    if len(place_ko) >= 3 and place_ko[-1] in "시군구도" and " " not in place_ko:
+        return place_ko[:-1]
+    return place_ko

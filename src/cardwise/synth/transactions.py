@@ -29,7 +29,7 @@ NO_FRAUD = -1
 _EVENT_SHIFT: dict[str, dict[str, float]] = {
     "marriage": {"HYPERMARKET": 1.5, "SUPERMARKET": 1.3, "FURNITURE": 2.0, "BAR": 0.5, "KARAOKE": 0.5,
                  "HOUSEHOLD": 1.6},
-    "car_purchase": {"GAS_STATION": 3.0, "CAR_REPAIR": 3.0, "TRANSIT": 0.5, "TAXI": 0.5},
+    "car_purchase": {"GAS_STATION": 1.6, "CAR_REPAIR": 1.6, "TRANSIT": 0.5, "TAXI": 0.5},
     "moving": {"INTERIOR": 2.0, "HOUSEHOLD": 1.5, "FURNITURE": 1.5},
     "childbirth": {"BABY": 8.0, "PHARMACY": 1.6, "CLINIC": 1.6, "HOSPITAL": 1.5, "BAR": 0.3, "KARAOKE": 0.3,
                    "ONLINE_MALL": 1.4, "CAFE": 0.8},
@@ -155,19 +155,23 @@ def _season(cal: Calendar, world: World) -> npt.NDArray[np.float64]:
     return s
 
 
-def _activity(pop: Population, outcomes: Outcomes, cal: Calendar) -> npt.NDArray[np.float64]:
-    """Relative spending intensity per customer and month, with churners fading out (N x M)."""
-    act = np.repeat(pop.activity[:, None], cal.n_months, axis=1)
+def _fade(pop: Population, outcomes: Outcomes, cal: Calendar) -> npt.NDArray[np.float64]:
+    """Per customer and month: 0 before joining and after churning, fading in the months before churn."""
     month_start = cal.month_start_us.astype("datetime64[us]").astype("datetime64[D]")
     joined_month = np.searchsorted(month_start, pop.joined_on, side="right") - 1
-    act[np.arange(cal.n_months)[None, :] < joined_month[:, None]] = 0.0
+    before_join = np.arange(cal.n_months)[None, :] < joined_month[:, None]
     churn = outcomes.churned_on
     has = ~np.isnat(churn)
     cm = np.full(pop.n, 10**6)
     cm[has] = np.searchsorted(month_start, churn[has], side="right") - 1
     rel = np.arange(cal.n_months)[None, :] - cm[:, None]
     fade = np.select([rel <= -4, rel == -3, rel == -2, rel == -1, rel == 0], [1.0, 0.75, 0.5, 0.3, 0.15], 0.0)
-    return act * fade
+    return np.where(before_join, 0.0, fade)
+
+
+def _activity(pop: Population, outcomes: Outcomes, cal: Calendar) -> npt.NDArray[np.float64]:
+    """Relative spending intensity per customer and month (N x M)."""
+    return pop.activity[:, None] * _fade(pop, outcomes, cal)
 
 
 def _materialize(
@@ -308,6 +312,10 @@ def generate_everyday(
         idx = np.flatnonzero(events.kind == LIFE_EVENTS.index(kind))
         for code, f in shift.items():
             after[idx, world.cat(code)] *= f
+    # A first car turns a non-driver into a driver: undo the non-driver damping as well.
+    first_car = np.flatnonzero((events.kind == LIFE_EVENTS.index("car_purchase")) & ~pop.has_car)
+    for code in ("GAS_STATION", "CAR_REPAIR"):
+        after[first_car, world.cat(code)] *= 1.8 / 0.12
     after /= after.sum(axis=1, keepdims=True)
     month_start_day = cal.month_start_us.astype("datetime64[us]").astype("datetime64[D]")
     event_month = np.where(has_event, np.searchsorted(month_start_day, events.date, side="right") - 1, 10**6)
@@ -341,7 +349,8 @@ def generate_recurring(
         "UTILITIES": np.full(pop.n, 0.35),
         "DIGITAL_CONTENT": np.array([0.6, 0.5, 0.4, 0.25, 0.12, 0.05])[band],
     }
-    act = _activity(pop, outcomes, cal) > 0
+    # A churner moves the automatic payments to another issuer's card as the fade sets in.
+    billed = _fade(pop, outcomes, cal) >= 0.75
     parts = []
     for code, p in probs.items():
         c = world.cat(code)
@@ -350,7 +359,7 @@ def generate_recurring(
         level = world.median[c] * rng.lognormal(0, world.sigma[c], len(has))
         cust = np.repeat(has, cal.n_months)
         month = np.tile(np.arange(cal.n_months), len(has))
-        live = act[cust, month]
+        live = billed[cust, month]
         cust, month = cust[live], month[live]
         d = np.repeat(day, cal.n_months)[live]
         hour = rng.integers(1, 7, len(cust))  # auto-debits run before dawn
