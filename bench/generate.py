@@ -39,8 +39,9 @@ def main() -> None:
         print(f"  {name} …", flush=True)
 
     started = time.perf_counter()
-    result = build_lake(preset, seed=args.seed, out=out, overwrite=args.keep is not None,
-                        pan_key="bench-key", step=step)
+    result = build_lake(
+        preset, seed=args.seed, out=out, overwrite=args.keep is not None, pan_key="bench-key", step=step
+    )
     wall = time.perf_counter() - started
     steps[str(last[1])] = round(time.perf_counter() - float(last[0]), 2)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -50,14 +51,26 @@ def main() -> None:
     for name, secs in steps.items():
         print(f"{name:<32} {secs:>7.2f} s")
     print(f"{'total':<32} {wall:>7.2f} s, peak RSS {peak_mib:,.0f} MiB, lake {size_mib:,.0f} MiB")
-    print(f"transactions {counts['transactions']:,} ({counts['transactions'] / wall:,.0f}/s), "
-          f"customers {counts['customers']:,}, cards {counts['cards']:,}, merchants {counts['merchants']:,}")
+    print(
+        f"transactions {counts['transactions']:,} ({counts['transactions'] / wall:,.0f}/s), "
+        f"customers {counts['customers']:,}, cards {counts['cards']:,}, merchants {counts['merchants']:,}"
+    )
     shutil.rmtree(tmp, ignore_errors=True)
-    print(json.dumps({
-        "preset": preset.name, "wall_s": round(wall, 2), "peak_rss_mib": round(peak_mib),
-        "transactions": counts["transactions"], "customers": counts["customers"], "cards": counts["cards"],
-        "merchants": counts["merchants"], "lake_mib": round(size_mib, 1), "steps_s": steps,
-    }))
+    print(
+        json.dumps(
+            {
+                "preset": preset.name,
+                "wall_s": round(wall, 2),
+                "peak_rss_mib": round(peak_mib),
+                "transactions": counts["transactions"],
+                "customers": counts["customers"],
+                "cards": counts["cards"],
+                "merchants": counts["merchants"],
+                "lake_mib": round(size_mib, 1),
+                "steps_s": steps,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

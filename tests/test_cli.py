@@ -51,8 +51,7 @@ def test_out_is_a_file(tmp_path: Path) -> None:
 
 def test_generate_and_check_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "lake"
-    result = runner.invoke(app, ["generate", "--customers", "40", "--out", str(out), "--seed", "3"],
-                           env=_env(tmp_path))
+    result = runner.invoke(app, ["generate", "--customers", "40", "--out", str(out), "--seed", "3"], env=_env(tmp_path))
     assert result.exit_code == 0, result.output
     assert "40 customers" in result.output
     assert runner.invoke(app, ["lake", "check", str(out)], env=_env(tmp_path)).exit_code == 0
@@ -65,8 +64,14 @@ def test_generate_and_check_end_to_end(tmp_path: Path) -> None:
 
 def test_installed_entry_point_has_no_traceback(tmp_path: Path) -> None:
     exe = Path(sys.executable).with_name("cardwise")
-    proc = subprocess.run([str(exe), "generate", "--preset", "nope"], capture_output=True, text=True,
-                          env={**os.environ, **_env(tmp_path)}, timeout=120, check=False)
+    proc = subprocess.run(
+        [str(exe), "generate", "--preset", "nope"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **_env(tmp_path)},
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 2
     assert "unknown preset" in proc.stderr and "Traceback" not in proc.stderr
 

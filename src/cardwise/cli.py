@@ -17,8 +17,11 @@ from rich.table import Table as RichTable
 from cardwise.config import Settings, get_settings
 from cardwise.logging import configure_logging
 
-app = typer.Typer(help="cardwise: customer-data and AI platform for card issuers.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="cardwise: customer-data and AI platform for card issuers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 lake_app = typer.Typer(help="Inspect and validate the data lake.", no_args_is_help=True)
 app.add_typer(lake_app, name="lake")
 db_app = typer.Typer(help="The relational store: migrations and loading.", no_args_is_help=True)
@@ -43,12 +46,14 @@ def _setup() -> None:
 
 
 def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                    console=console)
+    return Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+    )
 
 
-def run_generate(settings: Settings, preset_name: str, seed: int, out: Path | None, overwrite: bool,
-                 customers: int | None = None) -> Path:
+def run_generate(
+    settings: Settings, preset_name: str, seed: int, out: Path | None, overwrite: bool, customers: int | None = None
+) -> Path:
     from cardwise.lake.build import build_lake
     from cardwise.lake.store import LakeError
     from cardwise.synth.presets import get_preset
@@ -62,8 +67,16 @@ def run_generate(settings: Settings, preset_name: str, seed: int, out: Path | No
     if seed < 0:
         fail("--seed must be zero or positive")
     target = out or settings.lake_dir
-    steps = ["customers and households", "cards", "merchants", "transactions", "identities, transcripts, memos",
-             "app events", "assembling tables", "writing parquet"]
+    steps = [
+        "customers and households",
+        "cards",
+        "merchants",
+        "transactions",
+        "identities, transcripts, memos",
+        "app events",
+        "assembling tables",
+        "writing parquet",
+    ]
     error: str | None = None
     with _progress() as progress:
         task = progress.add_task(f"generating {preset.name}", total=len(steps))
@@ -72,8 +85,9 @@ def run_generate(settings: Settings, preset_name: str, seed: int, out: Path | No
             progress.update(task, description=f"{preset.name}: {name}", completed=steps.index(name))
 
         try:
-            result = build_lake(preset, seed=seed, out=target, overwrite=overwrite, pan_key=settings.pan_hmac_key,
-                                step=step)
+            result = build_lake(
+                preset, seed=seed, out=target, overwrite=overwrite, pan_key=settings.pan_hmac_key, step=step
+            )
             progress.update(task, completed=len(steps))
         except LakeError as exc:
             error = str(exc)
@@ -85,9 +99,11 @@ def run_generate(settings: Settings, preset_name: str, seed: int, out: Path | No
         fail(error)
     counts = result.manifest["tables"]
     assert isinstance(counts, dict)
-    console.print(f"lake written to [bold]{result.path}[/bold] in {result.seconds:.1f} s: "
-                  f"{counts['customers']:,} customers, {counts['cards']:,} cards, "
-                  f"{counts['transactions']:,} transactions, {counts['merchants']:,} merchants")
+    console.print(
+        f"lake written to [bold]{result.path}[/bold] in {result.seconds:.1f} s: "
+        f"{counts['customers']:,} customers, {counts['cards']:,} cards, "
+        f"{counts['transactions']:,} transactions, {counts['merchants']:,} merchants"
+    )
     return result.path
 
 

@@ -35,8 +35,9 @@ def test_every_table_is_written_and_counted(small_lake: Path) -> None:
 
 
 def test_same_seed_same_bytes(tmp_path: Path, small_lake: Path) -> None:
-    again = build_lake(get_preset("small"), seed=SMALL_SEED, out=tmp_path / "again", overwrite=False,
-                       pan_key=TEST_PAN_KEY)
+    again = build_lake(
+        get_preset("small"), seed=SMALL_SEED, out=tmp_path / "again", overwrite=False, pan_key=TEST_PAN_KEY
+    )
     assert (again.path / MANIFEST).read_bytes() == (small_lake / MANIFEST).read_bytes()
 
 
@@ -44,8 +45,10 @@ def test_other_seed_other_data(tmp_path: Path) -> None:
     a = build_lake(TINY, seed=1, out=tmp_path / "a", overwrite=False, pan_key=TEST_PAN_KEY)
     b = build_lake(TINY, seed=2, out=tmp_path / "b", overwrite=False, pan_key=TEST_PAN_KEY)
     hashes = lambda m: {f["path"]: f["sha256"] for f in m["files"]}  # noqa: E731
-    assert hashes(a.manifest)["transactions/month=2023-01/part-0.parquet"] != \
-        hashes(b.manifest)["transactions/month=2023-01/part-0.parquet"]
+    assert (
+        hashes(a.manifest)["transactions/month=2023-01/part-0.parquet"]
+        != hashes(b.manifest)["transactions/month=2023-01/part-0.parquet"]
+    )
 
 
 def test_existing_lake_is_refused_without_overwrite(tmp_path: Path) -> None:
@@ -103,14 +106,18 @@ def test_check_catches_bad_values_and_references(small_lake: Path, tmp_path: Pat
     cards = pq.read_table(lake / "cards" / "part-0.parquet")
     ids = cards["customer_id"].to_pylist()
     ids[0] = 10**9  # a card whose holder does not exist
-    cards = cards.set_column(cards.schema.get_field_index("customer_id"), cards.schema.field("customer_id"),
-                             pa.array(ids, pa.int64()))
+    cards = cards.set_column(
+        cards.schema.get_field_index("customer_id"), cards.schema.field("customer_id"), pa.array(ids, pa.int64())
+    )
     _rewrite(lake, "cards", cards)
     customers = pq.read_table(lake / "customers" / "part-0.parquet")
     years = customers["birth_year"].to_pylist()
     years[0] = 1900  # 123 years old
-    customers = customers.set_column(customers.schema.get_field_index("birth_year"),
-                                     customers.schema.field("birth_year"), pa.array(years, pa.int16()))
+    customers = customers.set_column(
+        customers.schema.get_field_index("birth_year"),
+        customers.schema.field("birth_year"),
+        pa.array(years, pa.int16()),
+    )
     _rewrite(lake, "customers", customers)
     problems = check_lake(lake)
     kinds = {(p.table, p.check) for p in problems}

@@ -155,9 +155,7 @@ def _layout(number: str, style: int) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(prefix=_hangul_text, suffix=_hangul_text, number=_luhn_16(), style=st.integers(0, 2))
-def test_luhn_valid_pan_in_hangul_text_is_truncated(
-    prefix: str, suffix: str, number: str, style: int
-) -> None:
+def test_luhn_valid_pan_in_hangul_text_is_truncated(prefix: str, suffix: str, number: str, style: int) -> None:
     masked = mask_pii(prefix + _layout(number, style) + suffix)
     flat = re.sub(r"[ -]", "", masked)
     for i in range(len(number) - 7):
@@ -176,9 +174,7 @@ _FRAGMENTS = (
 @settings(max_examples=400, deadline=None)
 @given(
     st.lists(
-        st.one_of(
-            st.sampled_from(_FRAGMENTS), st.text(alphabet="0123456789 -+@.가나다김이박님씨요", max_size=6)
-        ),
+        st.one_of(st.sampled_from(_FRAGMENTS), st.text(alphabet="0123456789 -+@.가나다김이박님씨요", max_size=6)),
         max_size=12,
     ).map("".join)
 )
@@ -188,9 +184,7 @@ def test_masking_is_idempotent(text: str) -> None:
 
 
 _SURNAME_CHARS = frozenset("".join(SINGLE_SURNAMES) + "".join(COMPOUND_SURNAMES))
-_NO_SURNAME = st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3).filter(
-    lambda c: c not in _SURNAME_CHARS
-)
+_NO_SURNAME = st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3).filter(lambda c: c not in _SURNAME_CHARS)
 # Address words and intro phrases whose own words do not start with a surname syllable ("이름은" does:
 # "이름은 고객님" is a surname-initial word in an address form, so it is left out).
 _SAFE_WORDS = ("고객님", "님", "씨", "고객", "회원님", "저는 ", "본인 ", "입니다", "요", "감사합니다", "카드")
@@ -219,9 +213,7 @@ def test_text_without_digits_or_addressed_names_is_unchanged(text: str) -> None:
     hour=st.integers(0, 23),
     minute=st.integers(0, 59),
 )
-def test_amounts_dates_and_times_are_kept(
-    amount: int, year: int, month: int, day: int, hour: int, minute: int
-) -> None:
+def test_amounts_dates_and_times_are_kept(amount: int, year: int, month: int, day: int, hour: int, minute: int) -> None:
     text = (
         f"{year}년 {month}월 {day}일 {hour}시 {minute}분에 {amount:,}원 결제, "
         f"{year}-{month:02d}-{day:02d} {hour}:{minute:02d}"

@@ -152,9 +152,7 @@ def test_commute_profile_has_morning_and_evening_peaks(catalog: CategoryCatalog)
 
 
 def _amount_rank(catalog: CategoryCatalog) -> list[str]:
-    amount = {
-        c.code: c.share * c.amount_median_krw * math.exp(c.amount_sigma**2 / 2) for c in catalog.categories
-    }
+    amount = {c.code: c.share * c.amount_median_krw * math.exp(c.amount_sigma**2 / 2) for c in catalog.categories}
     return sorted(amount, key=lambda code: -amount[code])
 
 
@@ -162,9 +160,7 @@ def test_fuel_and_hypermarkets_are_among_the_top_five_by_amount(catalog: Categor
     top5 = _amount_rank(catalog)[:5]
     assert "GAS_STATION" in top5
     assert "HYPERMARKET" in top5
-    assert _amount_rank(catalog) == sorted(
-        catalog.amount_shares(), key=lambda code: -catalog.amount_shares()[code]
-    )
+    assert _amount_rank(catalog) == sorted(catalog.amount_shares(), key=lambda code: -catalog.amount_shares()[code])
     assert math.fsum(catalog.amount_shares().values()) == pytest.approx(1.0)
 
 

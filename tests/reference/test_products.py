@@ -90,9 +90,7 @@ def test_active_on_excludes_discontinued_and_unlaunched(catalog: ProductCatalog)
     active = {p.product_id for p in catalog.active_on(CUTOFF)}
     discontinued = {p.product_id for p in catalog.discontinued}
     assert discontinued and not active & discontinued
-    expected = {
-        p.product_id for p in catalog.products if p.launched_on <= CUTOFF and p.discontinued_on is None
-    }
+    expected = {p.product_id for p in catalog.products if p.launched_on <= CUTOFF and p.discontinued_on is None}
     assert active == expected
 
     # Earlier: products launched later are not there yet, products discontinued later still are.
@@ -101,9 +99,7 @@ def test_active_on_excludes_discontinued_and_unlaunched(catalog: ProductCatalog)
     launched_later = {p.product_id for p in catalog.products if p.launched_on > early}
     assert launched_later and not early_ids & launched_later
     still_issued = {
-        p.product_id
-        for p in catalog.discontinued
-        if p.discontinued_on is not None and p.discontinued_on > early
+        p.product_id for p in catalog.discontinued if p.discontinued_on is not None and p.discontinued_on > early
     }
     assert still_issued <= early_ids
 
@@ -152,8 +148,7 @@ def test_reference_shapes_are_present(catalog: ProductCatalog) -> None:
     family = [
         p
         for p in products
-        if p.discounted_excluded
-        and sum(b.monthly_cap_by_tier_krw == (6_000, 10_000) for b in p.benefits) == 5
+        if p.discounted_excluded and sum(b.monthly_cap_by_tier_krw == (6_000, 10_000) for b in p.benefits) == 5
     ]
     assert family
 
@@ -393,26 +388,18 @@ INVALID = [
         id="misaligned-counts",
     ),
     pytest.param(_mutate(("card_type",), "check"), "card_type", id="credit-id-check-type"),
-    pytest.param(
-        _mutate(("benefits", 0, "fixed_krw"), 300), "exactly one of rate and fixed_krw", id="rate-and-fixed"
-    ),
+    pytest.param(_mutate(("benefits", 0, "fixed_krw"), 300), "exactly one of rate and fixed_krw", id="rate-and-fixed"),
     pytest.param(
         _mutate(("benefits", 0, "rate"), None),
         "exactly one of rate and fixed_krw",
         id="neither-rate-nor-fixed",
     ),
-    pytest.param(
-        _mutate(("benefits", 0, "categories"), ["CAFE", "SPACESHIP"]), "SPACESHIP", id="unknown-category"
-    ),
-    pytest.param(
-        _mutate(("prev_month_excluded",), ["NOT_A_CODE"]), "NOT_A_CODE", id="unknown-excluded-category"
-    ),
+    pytest.param(_mutate(("benefits", 0, "categories"), ["CAFE", "SPACESHIP"]), "SPACESHIP", id="unknown-category"),
+    pytest.param(_mutate(("prev_month_excluded",), ["NOT_A_CODE"]), "NOT_A_CODE", id="unknown-excluded-category"),
     pytest.param(_mutate(("benefits", 0, "rate"), 1.5), r"\(0, 1\]", id="rate-above-one"),
     pytest.param(_mutate(("benefits", 0, "rate"), 0.0), r"\(0, 1\]", id="rate-zero"),
     pytest.param(_mutate(("prev_month_tiers_krw",), [500000, 300000]), "ascending", id="tiers-descending"),
-    pytest.param(
-        _mutate(("discontinued_on",), date(2018, 1, 1)), "after launched_on", id="discontinued-before-launch"
-    ),
+    pytest.param(_mutate(("discontinued_on",), date(2018, 1, 1)), "after launched_on", id="discontinued-before-launch"),
     pytest.param(_mutate(("base_kind",), "mileage"), "krw_per_unit", id="mileage-without-value"),
     pytest.param(_mutate(("krw_per_unit",), 15), "only for mileage", id="value-without-mileage"),
     pytest.param(_mutate(("surprise_field",), 1), "surprise_field", id="unknown-field"),

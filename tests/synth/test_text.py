@@ -101,9 +101,7 @@ def test_same_seed_same_texts_and_different_seed_different_texts() -> None:
             name,
             romanized_email(rng, name),
             mobile_phone(rng),
-            render_transcript(
-                rng, "lost_card", customer_name=name, phone="010-2345-6789", card_number=_luhn_pan(rng)
-            ),
+            render_transcript(rng, "lost_card", customer_name=name, phone="010-2345-6789", card_number=_luhn_pan(rng)),
             render_memo(rng, "rent", counterpart_name=name, month=5),
             merchant_name(rng, "CAFE", "강남구"),
         ]
@@ -114,12 +112,8 @@ def test_same_seed_same_texts_and_different_seed_different_texts() -> None:
 
 def test_draw_count_is_fixed_so_streams_stay_aligned() -> None:
     a, b = np.random.default_rng(3), np.random.default_rng(3)
-    render_transcript(
-        a, "complaint", customer_name="김민수", phone="010-2345-6789", card_number="4532015112830366"
-    )
-    render_transcript(
-        b, "address_change", customer_name="이서", phone="010-9876-5432", card_number="4111111111111111"
-    )
+    render_transcript(a, "complaint", customer_name="김민수", phone="010-2345-6789", card_number="4532015112830366")
+    render_transcript(b, "address_change", customer_name="이서", phone="010-9876-5432", card_number="4111111111111111")
     assert a.random() == b.random()
 
 
@@ -168,9 +162,7 @@ def test_topic_labels_cover_every_topic() -> None:
 def test_transcripts_carry_their_topic_vocabulary_and_vary(topic: str) -> None:
     rng = np.random.default_rng(21)
     texts = [
-        render_transcript(
-            rng, topic, customer_name="정하늘", phone="010-3456-7890", card_number="4532015112830366"
-        )
+        render_transcript(rng, topic, customer_name="정하늘", phone="010-3456-7890", card_number="4532015112830366")
         for _ in range(200)
     ]
     vocabulary = [_flat(w) for w in TOPIC_VOCABULARY[topic]]
@@ -201,9 +193,7 @@ def test_raw_transcripts_contain_pii_as_stt_would() -> None:
 
 def test_unknown_topic_is_rejected() -> None:
     with pytest.raises(ValueError):
-        render_transcript(
-            np.random.default_rng(0), "weather", customer_name="김민수", phone="010", card_number="1"
-        )
+        render_transcript(np.random.default_rng(0), "weather", customer_name="김민수", phone="010", card_number="1")
 
 
 _RRN = re.compile(r"(?<![0-9])[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[ -]?[0-9]{7}(?![0-9])")
@@ -248,11 +238,7 @@ def test_memos_are_short_and_cover_every_kind() -> None:
     rng = np.random.default_rng(8)
     assert len(MEMO_KINDS) == 11
     for kind in MEMO_KINDS:
-        memos = {
-            render_memo(rng, kind, counterpart_name=n, month=m)
-            for n in ("남궁민수", None)
-            for m in range(1, 13)
-        }
+        memos = {render_memo(rng, kind, counterpart_name=n, month=m) for n in ("남궁민수", None) for m in range(1, 13)}
         assert all(0 < len(m) <= 20 for m in memos), memos
         assert len(memos) >= 3
     named = [render_memo(rng, "gift_wedding", counterpart_name="박지은", month=3) for _ in range(100)]

@@ -47,6 +47,7 @@ def _rows(name: str, tbl: pa.Table) -> Iterator[list[dict[str, Any]]]:
 
 def _insert_ignoring_existing(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
     dialect = conn.dialect.name
+    stmt: Any
     if dialect == "postgresql":
         stmt = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect == "sqlite":

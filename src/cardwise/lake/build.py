@@ -22,23 +22,30 @@ class BuildResult:
     seconds: float
 
 
-def build_lake(preset: Preset, *, seed: int, out: Path, overwrite: bool, pan_key: str,
-               step: Step = lambda _: None) -> BuildResult:
+def build_lake(
+    preset: Preset, *, seed: int, out: Path, overwrite: bool, pan_key: str, step: Step = lambda _: None
+) -> BuildResult:
     started = time.perf_counter()
     check_writable(out, overwrite)  # fail before minutes of work, not after
     lake = generate(preset, seed, pan_key=pan_key, step=step)
     step("writing parquet")
     with atomic_lake(out, overwrite=overwrite) as tmp:
-        manifest = write_tables(lake.tables, tmp, {
-            "generator": f"cardwise {__version__}",
-            "preset": preset.name,
-            "seed": seed,
-            "customers": preset.n_customers,
-            "start": preset.start.isoformat(),
-            "end": preset.end.isoformat(),
-        })
+        manifest = write_tables(
+            lake.tables,
+            tmp,
+            {
+                "generator": f"cardwise {__version__}",
+                "preset": preset.name,
+                "seed": seed,
+                "customers": preset.n_customers,
+                "start": preset.start.isoformat(),
+                "end": preset.end.isoformat(),
+            },
+        )
     write_duckdb_catalog(out, out.with_suffix(".duckdb"))
     seconds = time.perf_counter() - started
-    log.info("lake written", extra={"lake.path": str(out), "preset": preset.name, "seed": seed,
-                                    "duration_s": round(seconds, 2)})
+    log.info(
+        "lake written",
+        extra={"lake.path": str(out), "preset": preset.name, "seed": seed, "duration_s": round(seconds, 2)},
+    )
     return BuildResult(path=out, manifest=manifest, seconds=seconds)

@@ -54,8 +54,17 @@ def check_schema(con: duckdb.DuckDBPyConnection, t: Table) -> list[Problem]:
         problems.append(Problem(t.name, "schema", f"missing column {missing}"))
     for extra in sorted(set(actual) - expected):
         problems.append(Problem(t.name, "schema", f"unexpected column {extra}"))
-    type_map = {"int64": "BIGINT", "int32": "INTEGER", "int16": "SMALLINT", "int8": "TINYINT", "string": "VARCHAR",
-                "bool": "BOOLEAN", "double": "DOUBLE", "date32[day]": "DATE", "timestamp[us]": "TIMESTAMP"}
+    type_map = {
+        "int64": "BIGINT",
+        "int32": "INTEGER",
+        "int16": "SMALLINT",
+        "int8": "TINYINT",
+        "string": "VARCHAR",
+        "bool": "BOOLEAN",
+        "double": "DOUBLE",
+        "date32[day]": "DATE",
+        "timestamp[us]": "TIMESTAMP",
+    }
     for c in t.columns:
         want = type_map.get(str(c.type))
         if c.name in actual and want and actual[c.name] != want:
@@ -78,8 +87,11 @@ def check_values(con: duckdb.DuckDBPyConnection, t: Table) -> list[Problem]:
         col = _q(c.name)
         if not c.nullable and (n := count(f"SELECT count(*) FROM {t.name} WHERE {col} IS NULL")):
             problems.append(Problem(t.name, "not null", f"{n} nulls in {c.name}"))
-        if c.allowed and (n := count(
-                f"SELECT count(*) FROM {t.name} WHERE {col} IS NOT NULL AND {col} NOT IN ({_sql_list(c.allowed)})")):
+        if c.allowed and (
+            n := count(
+                f"SELECT count(*) FROM {t.name} WHERE {col} IS NOT NULL AND {col} NOT IN ({_sql_list(c.allowed)})"
+            )
+        ):
             problems.append(Problem(t.name, "allowed values", f"{n} rows with an unknown {c.name}"))
         if c.min_value is not None and (n := count(f"SELECT count(*) FROM {t.name} WHERE {col} < {c.min_value}")):
             problems.append(Problem(t.name, "range", f"{n} rows with {c.name} below {c.min_value}"))
@@ -87,8 +99,10 @@ def check_values(con: duckdb.DuckDBPyConnection, t: Table) -> list[Problem]:
             problems.append(Problem(t.name, "range", f"{n} rows with {c.name} above {c.max_value}"))
         if c.references:
             ref_table, ref_col = c.references.split(".")
-            n = count(f"SELECT count(*) FROM {t.name} x WHERE x.{col} IS NOT NULL AND NOT EXISTS "
-                      f"(SELECT 1 FROM {ref_table} r WHERE r.{_q(ref_col)} = x.{col})")
+            n = count(
+                f"SELECT count(*) FROM {t.name} x WHERE x.{col} IS NOT NULL AND NOT EXISTS "
+                f"(SELECT 1 FROM {ref_table} r WHERE r.{_q(ref_col)} = x.{col})"
+            )
             if n:
                 problems.append(Problem(t.name, "reference", f"{n} rows whose {c.name} is not in {c.references}"))
     return problems
@@ -96,19 +110,38 @@ def check_values(con: duckdb.DuckDBPyConnection, t: Table) -> list[Problem]:
 
 # Rules across tables that a correct lake always satisfies.
 _CONSISTENCY: tuple[tuple[str, str, str], ...] = (
-    ("transactions", "card holder", "SELECT count(*) FROM transactions t JOIN cards c USING (card_id) "
-                                    "WHERE c.customer_id <> t.customer_id"),
-    ("transactions", "merchant category", "SELECT count(*) FROM transactions t JOIN merchants m USING (merchant_id) "
-                                          "WHERE m.category_code <> t.category_code"),
-    ("transactions", "card validity", "SELECT count(*) FROM transactions t JOIN cards c USING (card_id) "
-                                      "WHERE t.ts::DATE < c.issued_on OR t.ts::DATE > c.expires_on"),
+    (
+        "transactions",
+        "card holder",
+        "SELECT count(*) FROM transactions t JOIN cards c USING (card_id) WHERE c.customer_id <> t.customer_id",
+    ),
+    (
+        "transactions",
+        "merchant category",
+        "SELECT count(*) FROM transactions t JOIN merchants m USING (merchant_id) "
+        "WHERE m.category_code <> t.category_code",
+    ),
+    (
+        "transactions",
+        "card validity",
+        "SELECT count(*) FROM transactions t JOIN cards c USING (card_id) "
+        "WHERE t.ts::DATE < c.issued_on OR t.ts::DATE > c.expires_on",
+    ),
     ("transactions", "fraud label", "SELECT count(*) FROM transactions WHERE is_fraud = (fraud_scenario IS NULL)"),
     ("transactions", "partition", "SELECT count(*) FROM transactions WHERE strftime(ts, '%Y-%m') <> month"),
     ("cards", "dates", "SELECT count(*) FROM cards WHERE expires_on <= issued_on OR closed_on < issued_on"),
-    ("customers", "household size", "SELECT count(*) FROM households h WHERE size <> "
-                                    "(SELECT count(*) FROM customers c WHERE c.household_id = h.household_id)"),
-    ("households", "one head", "SELECT count(*) FROM (SELECT household_id FROM customers WHERE relation_to_head = "
-                               "'head' GROUP BY household_id HAVING count(*) <> 1)"),
+    (
+        "customers",
+        "household size",
+        "SELECT count(*) FROM households h WHERE size <> "
+        "(SELECT count(*) FROM customers c WHERE c.household_id = h.household_id)",
+    ),
+    (
+        "households",
+        "one head",
+        "SELECT count(*) FROM (SELECT household_id FROM customers WHERE relation_to_head = "
+        "'head' GROUP BY household_id HAVING count(*) <> 1)",
+    ),
     ("app_events", "partition", "SELECT count(*) FROM app_events WHERE strftime(ts, '%Y-%m') <> month"),
 )
 
@@ -135,8 +168,9 @@ def check_lake(lake: Path) -> list[Problem]:
                 problems.append(Problem(tname, name, f"{row[0]} rows break the rule"))
         start, end = manifest.get("start"), manifest.get("end")
         if start and end:
-            row = con.execute("SELECT count(*) FROM transactions WHERE ts < ?::DATE OR ts >= ?::DATE + 1",
-                              [start, end]).fetchone()
+            row = con.execute(
+                "SELECT count(*) FROM transactions WHERE ts < ?::DATE OR ts >= ?::DATE + 1", [start, end]
+            ).fetchone()
             if row and row[0]:
                 problems.append(Problem("transactions", "period", f"{row[0]} rows outside {start}..{end}"))
         row = con.execute("SELECT avg(is_fraud::INT) FROM transactions").fetchone()

@@ -33,8 +33,10 @@ class Table:
     @property
     def arrow_schema(self) -> pa.Schema:
         return pa.schema(
-            [pa.field(c.name, c.type, nullable=c.nullable, metadata={"description": c.description})
-             for c in self.columns]
+            [
+                pa.field(c.name, c.type, nullable=c.nullable, metadata={"description": c.description})
+                for c in self.columns
+            ]
         )
 
     def column(self, name: str) -> Column:
@@ -50,23 +52,50 @@ GENDERS = ("F", "M")
 CHANNELS = ("offline", "online", "overseas")
 TARGET_GROUPS = ("credit", "check", "simple_pay")
 HOUSEHOLD_TYPES = (
-    "single", "married_couple", "unmarried_partners", "cohabitants", "parent_child",
-    "couple_with_child", "siblings", "three_generations",
+    "single",
+    "married_couple",
+    "unmarried_partners",
+    "cohabitants",
+    "parent_child",
+    "couple_with_child",
+    "siblings",
+    "three_generations",
 )
 RELATIONS = (
-    "head", "spouse", "unmarried_partner", "cohabitant", "parent", "child", "sibling",
-    "grandparent", "grandchild",
+    "head",
+    "spouse",
+    "unmarried_partner",
+    "cohabitant",
+    "parent",
+    "child",
+    "sibling",
+    "grandparent",
+    "grandchild",
 )
 MARITAL_STATUSES = ("single", "married", "divorced", "widowed")
 OCCUPATIONS = (
-    "office_worker", "public_servant", "professional", "self_employed", "service_worker",
-    "student", "homemaker", "retired", "unemployed", "farmer_fisher",
+    "office_worker",
+    "public_servant",
+    "professional",
+    "self_employed",
+    "service_worker",
+    "student",
+    "homemaker",
+    "retired",
+    "unemployed",
+    "farmer_fisher",
 )
 LIFE_EVENTS = ("marriage", "car_purchase", "moving", "childbirth")
 FRAUD_SCENARIOS = ("lost_stolen_burst", "overseas_card_not_present", "unusual_pattern", "amount_spike")
 TOPICS = (
-    "complaint", "cancellation_intent", "card_loan_inquiry", "lost_card", "benefit_question",
-    "payment_inquiry", "limit_increase", "address_change",
+    "complaint",
+    "cancellation_intent",
+    "card_loan_inquiry",
+    "lost_card",
+    "benefit_question",
+    "payment_inquiry",
+    "limit_increase",
+    "address_change",
 )
 APP_EVENT_TYPES = ("login", "failed_login", "page_view", "logout")
 DEVICES = ("android", "ios", "web")
@@ -74,7 +103,8 @@ NOTIFY_CHANNELS = ("sms", "email", "push")
 
 TABLES: tuple[Table, ...] = (
     Table(
-        "categories", "Merchant categories (about 50) in groups, Korean and English names.",
+        "categories",
+        "Merchant categories (about 50) in groups, Korean and English names.",
         (
             C("category_code", pa.string(), "Category code, e.g. CAFE."),
             C("group_code", pa.string(), "Category group code, e.g. DINING."),
@@ -84,10 +114,12 @@ TABLES: tuple[Table, ...] = (
             C("group_name_en", pa.string(), "English group name."),
             C("prev_month_excluded", pa.bool_(), "Not counted toward previous-month spending (전월실적)."),
         ),
-        ("category_code",), source="reference",
+        ("category_code",),
+        source="reference",
     ),
     Table(
-        "regions", "The 17 provinces and metropolitan cities, Seoul's 25 districts, and 'overseas'.",
+        "regions",
+        "The 17 provinces and metropolitan cities, Seoul's 25 districts, and 'overseas'.",
         (
             C("region_code", pa.string(), "Administrative code (11 Seoul, 11680 Gangnam-gu, XX overseas)."),
             C("level", pa.string(), "province, district or overseas.", allowed=("province", "district", "overseas")),
@@ -97,10 +129,12 @@ TABLES: tuple[Table, ...] = (
             C("lat", pa.float64(), "Latitude (WGS84) of the city or district hall.", nullable=True),
             C("lon", pa.float64(), "Longitude (WGS84).", nullable=True),
         ),
-        ("region_code",), source="reference",
+        ("region_code",),
+        source="reference",
     ),
     Table(
-        "products", "Card products: credit and check cards with their benefit rules.",
+        "products",
+        "Card products: credit and check cards with their benefit rules.",
         (
             C("product_id", pa.string(), "Product id (CRnn credit, CKnn check)."),
             C("name_ko", pa.string(), "Korean product name."),
@@ -111,10 +145,12 @@ TABLES: tuple[Table, ...] = (
             C("discontinued_on", pa.date32(), "Date new issuance stopped.", nullable=True),
             C("benefits_json", pa.string(), "The full benefit rules as JSON (see docs/reference-data.md)."),
         ),
-        ("product_id",), source="reference",
+        ("product_id",),
+        source="reference",
     ),
     Table(
-        "households", "Households the customers live in; the family bundle's candidate groups.",
+        "households",
+        "Households the customers live in; the family bundle's candidate groups.",
         (
             C("household_id", pa.int64(), "Household key."),
             C("household_type", pa.string(), "Shape of the household.", allowed=HOUSEHOLD_TYPES),
@@ -124,20 +160,30 @@ TABLES: tuple[Table, ...] = (
         ("household_id",),
     ),
     Table(
-        "customers", "Customers (pseudonymous keys; identities are kept apart, see customer_identity).",
+        "customers",
+        "Customers (pseudonymous keys; identities are kept apart, see customer_identity).",
         (
             C("customer_id", pa.int64(), "Pseudonymous customer key."),
             C("birth_year", pa.int16(), "Year of birth; ages 20-80 at 2023-10-31.", min_value=1943, max_value=2003),
             C("gender", pa.string(), "F or M.", allowed=GENDERS),
-            C("home_region_code", pa.string(), "Home region at the start (a Seoul district or a province).",
-              references="regions.region_code"),
+            C(
+                "home_region_code",
+                pa.string(),
+                "Home region at the start (a Seoul district or a province).",
+                references="regions.region_code",
+            ),
             C("occupation", pa.string(), "Occupation.", allowed=OCCUPATIONS),
             C("is_sole_proprietor", pa.bool_(), "Sole proprietor (target group 개인사업자)."),
             C("marital_status", pa.string(), "Legal marital status.", allowed=MARITAL_STATUSES),
             C("household_id", pa.int64(), "Household.", references="households.household_id"),
             C("relation_to_head", pa.string(), "Relation to the household's head.", allowed=RELATIONS),
-            C("income_band", pa.int8(), "Estimated monthly income band 1 (<2M KRW) .. 5 (8M+).",
-              min_value=1, max_value=5),
+            C(
+                "income_band",
+                pa.int8(),
+                "Estimated monthly income band 1 (<2M KRW) .. 5 (8M+).",
+                min_value=1,
+                max_value=5,
+            ),
             C("target_group", pa.string(), "credit, check or simple_pay (holds both).", allowed=TARGET_GROUPS),
             C("marketing_consent", pa.bool_(), "Consented to marketing."),
             C("preferred_channel", pa.string(), "Channel for notifications.", allowed=NOTIFY_CHANNELS),
@@ -146,17 +192,20 @@ TABLES: tuple[Table, ...] = (
         ("customer_id",),
     ),
     Table(
-        "customer_identity", "Restricted: names and contacts, kept apart from the analytics tables.",
+        "customer_identity",
+        "Restricted: names and contacts, kept apart from the analytics tables.",
         (
             C("customer_id", pa.int64(), "Customer key.", references="customers.customer_id"),
             C("name", pa.string(), "Full name (synthetic)."),
             C("phone", pa.string(), "Mobile number (synthetic)."),
             C("email", pa.string(), "E-mail address at a reserved example domain."),
         ),
-        ("customer_id",), restricted=True,
+        ("customer_id",),
+        restricted=True,
     ),
     Table(
-        "cards", "Cards, stored by token and last four digits; a full card number is never stored.",
+        "cards",
+        "Cards, stored by token and last four digits; a full card number is never stored.",
         (
             C("card_id", pa.int64(), "Card key."),
             C("customer_id", pa.int64(), "Holder.", references="customers.customer_id"),
@@ -164,7 +213,12 @@ TABLES: tuple[Table, ...] = (
             C("card_type", pa.string(), "credit or check.", allowed=("credit", "check")),
             C("token", pa.string(), "Keyed HMAC-SHA256 of the card number (hex, 32 chars)."),
             C("last4", pa.string(), "Last four digits."),
-            C("brand", pa.string(), "Network brand.", allowed=("LOCAL", "VISA", "MASTERCARD", "AMEX", "JCB", "UNIONPAY")),
+            C(
+                "brand",
+                pa.string(),
+                "Network brand.",
+                allowed=("LOCAL", "VISA", "MASTERCARD", "AMEX", "JCB", "UNIONPAY"),
+            ),
             C("issued_on", pa.date32(), "Issue date."),
             C("expires_on", pa.date32(), "Expiry date."),
             C("closed_on", pa.date32(), "Date the card was closed.", nullable=True),
@@ -175,12 +229,18 @@ TABLES: tuple[Table, ...] = (
         ("card_id",),
     ),
     Table(
-        "merchants", "Merchants with category, region and coordinates.",
+        "merchants",
+        "Merchants with category, region and coordinates.",
         (
             C("merchant_id", pa.int64(), "Merchant key."),
             C("name", pa.string(), "Business name (fictional)."),
             C("category_code", pa.string(), "Category.", references="categories.category_code"),
-            C("region_code", pa.string(), "Region (Seoul district, province, or XX).", references="regions.region_code"),
+            C(
+                "region_code",
+                pa.string(),
+                "Region (Seoul district, province, or XX).",
+                references="regions.region_code",
+            ),
             C("country", pa.string(), "ISO country code (KR for domestic)."),
             C("channel", pa.string(), "offline or online.", allowed=("offline", "online")),
             C("lat", pa.float64(), "Latitude, null for overseas merchants.", nullable=True),
@@ -191,7 +251,8 @@ TABLES: tuple[Table, ...] = (
         ("merchant_id",),
     ),
     Table(
-        "transactions", "Approved card transactions with injected, labelled fraud. Partitioned by month.",
+        "transactions",
+        "Approved card transactions with injected, labelled fraud. Partitioned by month.",
         (
             C("transaction_id", pa.int64(), "Transaction key, in time order."),
             C("ts", TS, "Local time (Asia/Seoul)."),
@@ -208,21 +269,29 @@ TABLES: tuple[Table, ...] = (
             C("is_fraud", pa.bool_(), "Ground truth: injected fraud."),
             C("fraud_scenario", pa.string(), "Which fraud scenario.", nullable=True, allowed=FRAUD_SCENARIOS),
         ),
-        ("transaction_id",), partitioned_by_month="ts",
+        ("transaction_id",),
+        partitioned_by_month="ts",
     ),
     Table(
-        "life_events", "Ground truth life events that shift a customer's spending.",
+        "life_events",
+        "Ground truth life events that shift a customer's spending.",
         (
             C("customer_id", pa.int64(), "Customer.", references="customers.customer_id"),
             C("event_type", pa.string(), "Event.", allowed=LIFE_EVENTS),
             C("event_date", pa.date32(), "When it happened."),
-            C("to_region_code", pa.string(), "New home region after moving.", nullable=True,
-              references="regions.region_code"),
+            C(
+                "to_region_code",
+                pa.string(),
+                "New home region after moving.",
+                nullable=True,
+                references="regions.region_code",
+            ),
         ),
         ("customer_id", "event_type"),
     ),
     Table(
-        "labels", "Ground truth outcomes for the risk models (churn, complaint, delinquency, card loan).",
+        "labels",
+        "Ground truth outcomes for the risk models (churn, complaint, delinquency, card loan).",
         (
             C("customer_id", pa.int64(), "Customer.", references="customers.customer_id"),
             C("churned", pa.bool_(), "Stopped using the issuer's cards."),
@@ -237,7 +306,8 @@ TABLES: tuple[Table, ...] = (
         ("customer_id",),
     ),
     Table(
-        "call_transcripts", "Call-centre transcripts (speech-to-text output), PII masked before storage.",
+        "call_transcripts",
+        "Call-centre transcripts (speech-to-text output), PII masked before storage.",
         (
             C("transcript_id", pa.int64(), "Transcript key."),
             C("customer_id", pa.int64(), "Caller.", references="customers.customer_id"),
@@ -250,7 +320,8 @@ TABLES: tuple[Table, ...] = (
         ("transcript_id",),
     ),
     Table(
-        "transfer_memos", "Account transfer memos (적요), PII masked.",
+        "transfer_memos",
+        "Account transfer memos (적요), PII masked.",
         (
             C("memo_id", pa.int64(), "Memo key."),
             C("customer_id", pa.int64(), "Account holder.", references="customers.customer_id"),
@@ -263,7 +334,8 @@ TABLES: tuple[Table, ...] = (
         ("memo_id",),
     ),
     Table(
-        "app_events", "App and web usage: logins, failed logins, page views, sessions and cookies.",
+        "app_events",
+        "App and web usage: logins, failed logins, page views, sessions and cookies.",
         (
             C("event_id", pa.int64(), "Event key."),
             C("customer_id", pa.int64(), "Customer.", references="customers.customer_id"),
@@ -275,7 +347,8 @@ TABLES: tuple[Table, ...] = (
             C("device", pa.string(), "Device.", allowed=DEVICES),
             C("ip", pa.string(), "Client address (documentation ranges only)."),
         ),
-        ("event_id",), partitioned_by_month="ts",
+        ("event_id",),
+        partitioned_by_month="ts",
     ),
 )
 
@@ -305,9 +378,16 @@ def render_markdown() -> str:
             flags.append(f"partitioned by month of `{t.partitioned_by_month}`")
         if t.restricted:
             flags.append("restricted")
-        out += [f"## `{t.name}`", "", t.description + (f" ({'; '.join(flags)})" if flags else ""), "",
-                f"Primary key: `{', '.join(t.primary_key)}`", "",
-                "| column | type | null | description |", "|---|---|---|---|"]
+        out += [
+            f"## `{t.name}`",
+            "",
+            t.description + (f" ({'; '.join(flags)})" if flags else ""),
+            "",
+            f"Primary key: `{', '.join(t.primary_key)}`",
+            "",
+            "| column | type | null | description |",
+            "|---|---|---|---|",
+        ]
         for c in t.columns:
             extra = []
             if c.references:

@@ -41,8 +41,7 @@ def table_dir(lake: Path, t: Table) -> Path:
 def _write_parquet(tbl: pa.Table, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Fixed writer settings (no statistics of write time, one row-group size) keep the bytes reproducible.
-    pq.write_table(tbl, path, compression="zstd", row_group_size=512 * 1024, write_statistics=True,
-                   use_dictionary=True)
+    pq.write_table(tbl, path, compression="zstd", row_group_size=512 * 1024, write_statistics=True, use_dictionary=True)
 
 
 def _month_slices(tbl: pa.Table, column: str) -> Iterator[tuple[str, pa.Table]]:
@@ -63,16 +62,22 @@ def write_tables(tables: dict[str, pa.Table], dest: Path, meta: dict[str, object
         tbl = tables[t.name]
         base = table_dir(dest, t)
         if t.partitioned_by_month:
-            jobs += [(t.name, part, base / f"month={month}" / "part-0.parquet")
-                     for month, part in _month_slices(tbl, t.partitioned_by_month)]
+            jobs += [
+                (t.name, part, base / f"month={month}" / "part-0.parquet")
+                for month, part in _month_slices(tbl, t.partitioned_by_month)
+            ]
         else:
             jobs.append((t.name, tbl, base / "part-0.parquet"))
 
     def write(job: tuple[str, pa.Table, Path]) -> dict[str, object]:
         name, tbl, path = job
         _write_parquet(tbl, path)
-        return {"table": name, "path": str(path.relative_to(dest)), "rows": tbl.num_rows,
-                "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        return {
+            "table": name,
+            "path": str(path.relative_to(dest)),
+            "rows": tbl.num_rows,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        }
 
     # Parquet encoding and hashing release the GIL: two threads use both cores. Output order is fixed.
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -136,8 +141,9 @@ def parquet_glob(lake: Path, t: Table) -> str:
     return str(base / "*" / "*.parquet") if t.partitioned_by_month else str(base / "*.parquet")
 
 
-def connect(lake: Path, *, include_restricted: bool = False,
-            tables: Callable[[Table], bool] = lambda _: True) -> duckdb.DuckDBPyConnection:
+def connect(
+    lake: Path, *, include_restricted: bool = False, tables: Callable[[Table], bool] = lambda _: True
+) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with one view per lake table (restricted ones only on request)."""
     read_manifest(lake)
     con = duckdb.connect()

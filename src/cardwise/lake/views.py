@@ -36,8 +36,18 @@ def lake_summary(settings: SettingsDep) -> LakeSummary:
     counts = manifest["tables"]
     assert isinstance(counts, dict)
     return LakeSummary(
-        preset=str(manifest["preset"]), seed=int(str(manifest["seed"])), start=str(manifest["start"]),
+        preset=str(manifest["preset"]),
+        seed=int(str(manifest["seed"])),
+        start=str(manifest["start"]),
         end=str(manifest["end"]),
-        tables=[LakeTable(name=t.name, description=t.description, rows=int(counts.get(t.name, 0)),
-                          columns=[c.name for c in t.columns]) for t in TABLES if not t.restricted],
+        tables=[
+            LakeTable(
+                name=t.name,
+                description=t.description,
+                rows=int(counts.get(t.name, 0)),
+                columns=[c.name for c in t.columns],
+            )
+            for t in TABLES
+            if not t.restricted
+        ],
     )

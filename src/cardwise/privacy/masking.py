@@ -97,9 +97,7 @@ _CARD_GROUPED_RE: Final = re.compile(
     r"(?<![0-9])(?P<main>[0-9]{4}(?:[ -][0-9]{4}){3})(?P<tail>[ -][0-9]{1,3})?(?![0-9])"
     r"|(?<![0-9])[0-9]{4}[ -][0-9]{6}[ -][0-9]{5}(?![0-9])"
 )
-_RRN_RE: Final = re.compile(
-    r"(?<![0-9])[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[ -]?[0-9]{7}(?![0-9])"
-)
+_RRN_RE: Final = re.compile(r"(?<![0-9])[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[ -]?[0-9]{7}(?![0-9])")
 # "주민번호 뒷자리는 1234567": the 7-digit tail alone still identifies together with a birth date.
 _RRN_TAIL_RE: Final = re.compile(r"뒷\s?자리\s?(?:는|가|은)?\s?(?:요,?\s?)?(?P<v>[0-9]{7})(?![0-9])")
 _PHONE_RE: Final = re.compile(
@@ -114,9 +112,7 @@ _DIGIT_RUN_RE: Final = re.compile(r"(?<![0-9])[0-9]{13,19}(?![0-9])")
 _SEPARATED_RUN_RE: Final = re.compile(r"(?<![0-9])[0-9]{1,8}(?:[ -][0-9]{1,8}){1,6}(?![0-9])")
 # A 13-19 digit number right after "카드(번호)" is a PAN even when Luhn fails: STT misreads one digit of a
 # real number, and fifteen of its sixteen digits must not survive either.
-_CARD_CTX_RE: Final = re.compile(
-    r"카드[^0-9\n]{0,15}?(?P<v>(?<![0-9])[0-9]{2,19}(?:[ -][0-9]{1,8}){0,6})(?![0-9])"
-)
+_CARD_CTX_RE: Final = re.compile(r"카드[^0-9\n]{0,15}?(?P<v>(?<![0-9])[0-9]{2,19}(?:[ -][0-9]{1,8}){0,6})(?![0-9])")
 _ACCOUNT_RE: Final = re.compile(r"(?<![0-9-])[0-9]{2,6}(?:-[0-9]{2,8}){2,3}(?![0-9]|-[0-9])")
 _ACCOUNT_CTX_RE: Final = re.compile(
     r"계좌\s?(?:번호)?\s?(?:는|은|가|:)?\s?(?:요,?\s?)?(?P<v>[0-9]{2,14}(?:[ -][0-9]{2,8}){0,3})(?![0-9])"
@@ -146,9 +142,7 @@ _INTRO_RES: Final[tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]] = (
     # 제 이름은 김민수입니다
     (
         ("이름은", "성함은"),
-        re.compile(
-            rf"(?:제|저의|내)\s?(?:이름|성함)은\s?(?:요,?\s?)?(?P<v>{_NAME})(?={_COPULA_OR_YO}|{_BOUNDARY})"
-        ),
+        re.compile(rf"(?:제|저의|내)\s?(?:이름|성함)은\s?(?:요,?\s?)?(?P<v>{_NAME})(?={_COPULA_OR_YO}|{_BOUNDARY})"),
     ),
     # 저는 김민수이고요 (a copula is required: "저는 정말 …" is far more common than a name)
     (("저는",), re.compile(rf"저는(?<![가-힣]저는)\s?(?P<v>{_NAME})(?={_COPULA})")),

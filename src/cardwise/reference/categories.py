@@ -221,9 +221,7 @@ def _check_catalog(
             )
     total = math.fsum(c.share for c in categories)
     if abs(total - 1.0) > SHARE_TOLERANCE:
-        raise ValueError(
-            f"categories.yaml: category shares sum to {total:.6f}, expected 1.0 ± {SHARE_TOLERANCE:g}"
-        )
+        raise ValueError(f"categories.yaml: category shares sum to {total:.6f}, expected 1.0 ± {SHARE_TOLERANCE:g}")
 
 
 class _ProfileRow(BaseModel):

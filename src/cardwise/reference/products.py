@@ -229,21 +229,16 @@ class CardProduct(_Frozen):
         pid = self.product_id
         expected = _ID_PREFIX[pid[:2]]
         if self.card_type != expected:
-            raise ValueError(
-                f"{pid}: id prefix {pid[:2]} means a {expected} card but card_type is {self.card_type}"
-            )
+            raise ValueError(f"{pid}: id prefix {pid[:2]} means a {expected} card but card_type is {self.card_type}")
         if self.card_type == "check" and self.annual_fee_krw != 0:
             raise ValueError(f"{pid}: check cards have no annual fee, got {self.annual_fee_krw}")
         if self.discontinued_on is not None and self.discontinued_on <= self.launched_on:
             raise ValueError(
-                f"{pid}: discontinued_on {self.discontinued_on} must come after "
-                f"launched_on {self.launched_on}"
+                f"{pid}: discontinued_on {self.discontinued_on} must come after launched_on {self.launched_on}"
             )
         tiers = self.prev_month_tiers_krw
         if any(t <= 0 for t in tiers) or any(b <= a for a, b in itertools.pairwise(tiers)):
-            raise ValueError(
-                f"{pid}: prev_month_tiers_krw must be positive and strictly ascending, got {tiers}"
-            )
+            raise ValueError(f"{pid}: prev_month_tiers_krw must be positive and strictly ascending, got {tiers}")
         if unknown := _unknown(self.prev_month_excluded):
             raise ValueError(f"{pid}: unknown category code(s) {unknown} in prev_month_excluded")
         expected_len = len(tiers) or 1

@@ -50,9 +50,7 @@ class Region(BaseModel):
     def _check_level(self) -> Region:
         if self.level == "overseas":
             if self.code != OVERSEAS_CODE or self.parent_code or self.lat is not None or self.lon is not None:
-                raise ValueError(
-                    f"the overseas row must be code {OVERSEAS_CODE} with no parent and no coordinates"
-                )
+                raise ValueError(f"the overseas row must be code {OVERSEAS_CODE} with no parent and no coordinates")
             return self
         if self.level == "province":
             if len(self.code) != 2 or self.parent_code is not None:
@@ -171,9 +169,7 @@ def parse_regions(text: str) -> RegionCatalog:
         try:
             regions.append(Region.model_validate(row))
         except ValidationError as exc:
-            detail = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or '(row)'}: {e['msg']}" for e in exc.errors()
-            )
+            detail = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(row)'}: {e['msg']}" for e in exc.errors())
             raise ValueError(f"regions.csv line {line_no} ({row.get('code')}): {detail}") from None
     return RegionCatalog(tuple(regions))
 

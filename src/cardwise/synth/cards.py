@@ -102,7 +102,9 @@ def generate_cards(
         if "sole_proprietor" in t:
             weight[:, j] *= np.where(pop.occupation[customer] == 3, 5.0, 0.15)
         if "premium" in t:
-            weight[:, j] *= np.where(pop.income_band[customer] >= 5, 2.5, np.where(pop.income_band[customer] <= 2, 0.1, 0.6))
+            weight[:, j] *= np.where(
+                pop.income_band[customer] >= 5, 2.5, np.where(pop.income_band[customer] <= 2, 0.1, 0.6)
+            )
         if "family" in t:
             weight[:, j] *= np.where(pop.young_children[customer], 2.5, 0.7)
         if "traveller" in t:

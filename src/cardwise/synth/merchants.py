@@ -14,11 +14,20 @@ import numpy as np
 import numpy.typing as npt
 
 from cardwise.synth.text import merchant_name
-from cardwise.synth.world import CHANNEL_OFFLINE, CHANNEL_ONLINE, World
+from cardwise.synth.world import CHANNEL_ONLINE, World
 
 _OVERSEAS_PLACES = (
-    ("JP", "도쿄"), ("JP", "오사카"), ("US", "뉴욕"), ("US", "로스앤젤레스"), ("CN", "상하이"),
-    ("VN", "다낭"), ("TH", "방콕"), ("FR", "파리"), ("GB", "런던"), ("SG", "싱가포르"), ("PH", "세부"),
+    ("JP", "도쿄"),
+    ("JP", "오사카"),
+    ("US", "뉴욕"),
+    ("US", "로스앤젤레스"),
+    ("CN", "상하이"),
+    ("VN", "다낭"),
+    ("TH", "방콕"),
+    ("FR", "파리"),
+    ("GB", "런던"),
+    ("SG", "싱가포르"),
+    ("PH", "세부"),
 )
 # Online merchants register at head offices, mostly in the capital area.
 _HQ_SLOTS_KO = ("강남구", "서초구", "송파구", "마포구", "영등포구", "중구", "구로구", "경기도")
@@ -48,8 +57,8 @@ class Merchants:
 
 
 def generate_merchants(rng: np.random.Generator, world: World, *, n_target: int, start: date, end: date) -> Merchants:
-    c_n, r_n = world.n_categories, len(world.home_codes)
-    share_w = world.share ** 0.6
+    c_n = world.n_categories
+    share_w = world.share**0.6
     offline_like = world.channel != CHANNEL_ONLINE
     pop = world.home_weight / world.home_weight.sum()
     budget_off = 0.9 * n_target
@@ -58,8 +67,11 @@ def generate_merchants(rng: np.random.Generator, world: World, *, n_target: int,
     counts = np.where(offline_like[:, None], np.maximum(1, np.round(per)), 0).astype(np.int64)  # C x R
     online_like = world.online_share > 0
     n_online = np.where(online_like, np.maximum(3, np.round(0.07 * n_target * share_w / share_w.sum())), 0)
-    n_overseas = np.where(world.overseas_share > 0,
-                          np.maximum(3, np.round(0.03 * n_target * world.overseas_share / world.overseas_share.sum())), 0)
+    n_overseas = np.where(
+        world.overseas_share > 0,
+        np.maximum(3, np.round(0.03 * n_target * world.overseas_share / world.overseas_share.sum())),
+        0,
+    )
     full = np.concatenate([counts, n_overseas[:, None], n_online[:, None]], axis=1).astype(np.int64)  # C x slots
     n_slots = world.n_slots
     group_counts = full.ravel()
@@ -127,7 +139,3 @@ def generate_merchants(rng: np.random.Generator, world: World, *, n_target: int,
         trend=trend,
         anchor=anchor,
     )
-
-
-def is_offline_channel(world: World) -> npt.NDArray[np.bool_]:
-    return world.channel == CHANNEL_OFFLINE

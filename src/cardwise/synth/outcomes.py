@@ -83,8 +83,9 @@ def decide_outcomes(
 ) -> Outcomes:
     n = pop.n
     tenure_years = (np.datetime64(end, "D") - pop.joined_on).astype(int) / 365.25
-    churn_logit = -3.2 + 0.95 * pop.dissatisfaction - 0.35 * np.log1p(tenure_years) + 0.5 * (n_cards == 1) \
-        - 0.25 * pop.activity
+    churn_logit = (
+        -3.2 + 0.95 * pop.dissatisfaction - 0.35 * np.log1p(tenure_years) + 0.5 * (n_cards == 1) - 0.25 * pop.activity
+    )
     complaint_logit = -3.5 + 1.35 * pop.dissatisfaction
     delinquency_logit = -4.1 + 1.45 * pop.stress + 0.4 * (pop.income_band == 1)
     loan_logit = -3.3 + 1.15 * pop.stress + 0.5 * (pop.occupation == 3)  # self-employed need working capital

@@ -35,22 +35,66 @@ _HOUSEHOLD_SHAPES: tuple[tuple[str, int, float], ...] = (
 assert tuple(s[0] for s in _HOUSEHOLD_SHAPES) == HOUSEHOLD_TYPES
 
 _OCCUPATION_BY_BAND: dict[str, dict[str, float]] = {
-    "20s": {"office_worker": 0.50, "student": 0.16, "service_worker": 0.14, "professional": 0.06,
-            "self_employed": 0.05, "public_servant": 0.04, "unemployed": 0.05},
-    "30s": {"office_worker": 0.52, "professional": 0.10, "self_employed": 0.12, "public_servant": 0.08,
-            "service_worker": 0.08, "homemaker": 0.08, "unemployed": 0.02},
-    "40s": {"office_worker": 0.45, "professional": 0.10, "self_employed": 0.18, "public_servant": 0.08,
-            "service_worker": 0.08, "homemaker": 0.10, "unemployed": 0.01},
-    "50s": {"office_worker": 0.36, "professional": 0.08, "self_employed": 0.24, "public_servant": 0.07,
-            "service_worker": 0.10, "homemaker": 0.12, "farmer_fisher": 0.02, "unemployed": 0.01},
-    "60s": {"retired": 0.36, "self_employed": 0.22, "homemaker": 0.16, "service_worker": 0.12,
-            "office_worker": 0.07, "farmer_fisher": 0.05, "professional": 0.02},
-    "70s": {"retired": 0.70, "homemaker": 0.14, "self_employed": 0.08, "farmer_fisher": 0.06,
-            "service_worker": 0.02},
+    "20s": {
+        "office_worker": 0.50,
+        "student": 0.16,
+        "service_worker": 0.14,
+        "professional": 0.06,
+        "self_employed": 0.05,
+        "public_servant": 0.04,
+        "unemployed": 0.05,
+    },
+    "30s": {
+        "office_worker": 0.52,
+        "professional": 0.10,
+        "self_employed": 0.12,
+        "public_servant": 0.08,
+        "service_worker": 0.08,
+        "homemaker": 0.08,
+        "unemployed": 0.02,
+    },
+    "40s": {
+        "office_worker": 0.45,
+        "professional": 0.10,
+        "self_employed": 0.18,
+        "public_servant": 0.08,
+        "service_worker": 0.08,
+        "homemaker": 0.10,
+        "unemployed": 0.01,
+    },
+    "50s": {
+        "office_worker": 0.36,
+        "professional": 0.08,
+        "self_employed": 0.24,
+        "public_servant": 0.07,
+        "service_worker": 0.10,
+        "homemaker": 0.12,
+        "farmer_fisher": 0.02,
+        "unemployed": 0.01,
+    },
+    "60s": {
+        "retired": 0.36,
+        "self_employed": 0.22,
+        "homemaker": 0.16,
+        "service_worker": 0.12,
+        "office_worker": 0.07,
+        "farmer_fisher": 0.05,
+        "professional": 0.02,
+    },
+    "70s": {"retired": 0.70, "homemaker": 0.14, "self_employed": 0.08, "farmer_fisher": 0.06, "service_worker": 0.02},
 }
-_INCOME_BASE = {"office_worker": 3.0, "public_servant": 3.2, "professional": 4.3, "self_employed": 3.0,
-                "service_worker": 2.2, "student": 1.0, "homemaker": 1.5, "retired": 1.6, "unemployed": 1.0,
-                "farmer_fisher": 2.0}
+_INCOME_BASE = {
+    "office_worker": 3.0,
+    "public_servant": 3.2,
+    "professional": 4.3,
+    "self_employed": 3.0,
+    "service_worker": 2.2,
+    "student": 1.0,
+    "homemaker": 1.5,
+    "retired": 1.6,
+    "unemployed": 1.0,
+    "farmer_fisher": 2.0,
+}
 
 
 @dataclass
@@ -91,7 +135,7 @@ class Population:
 
 def _age_distribution() -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
     ages = np.arange(AGE_MIN, AGE_MAX + 1)
-    w = np.array([_AGE_WEIGHT[(a // 10) * 10] for a in ages], dtype=np.float64)
+    w = np.array([_AGE_WEIGHT[(int(a) // 10) * 10] for a in ages], dtype=np.float64)
     return ages, w
 
 
@@ -168,13 +212,17 @@ def _household_members(
         parent_is_head = rng.random(k) < 0.5
         ages = np.where(parent_is_head[:, None], np.stack([p, c], 1), np.stack([c, p], 1))
         fem = rng.random((k, 2)) < 0.5
-        relation = np.where(parent_is_head[:, None],
-                            np.array([rel["head"], rel["child"]]), np.array([rel["head"], rel["parent"]]))
+        relation = np.where(
+            parent_is_head[:, None], np.array([rel["head"], rel["child"]]), np.array([rel["head"], rel["parent"]])
+        )
         u = rng.random(k)
         parent_status = np.where(u < 0.4, mar["married"], np.where(u < 0.75, mar["widowed"], mar["divorced"]))
         child_status = np.full(k, mar["single"])
-        status = np.where(parent_is_head[:, None], np.stack([parent_status, child_status], 1),
-                          np.stack([child_status, parent_status], 1))
+        status = np.where(
+            parent_is_head[:, None],
+            np.stack([parent_status, child_status], 1),
+            np.stack([child_status, parent_status], 1),
+        )
         return ages, fem, relation, status
     if shape == "couple_with_child":
         p = sample_ages(rng, k, 46, 78)
@@ -200,8 +248,11 @@ def _household_members(
         g_status = np.where(rng.random(k) < 0.6, mar["widowed"], mar["married"])
         m_status = np.where(rng.random(k) < 0.7, mar["married"], mar["divorced"])
         y_status = np.where(rng.random(k) < 0.85, mar["single"], mar["married"])
-        status = np.where(young_is_head[:, None], np.stack([y_status, m_status, g_status], 1),
-                          np.stack([g_status, m_status, y_status], 1))
+        status = np.where(
+            young_is_head[:, None],
+            np.stack([y_status, m_status, g_status], 1),
+            np.stack([g_status, m_status, y_status], 1),
+        )
         return ages, fem, relation, status
     raise ValueError(f"unknown household shape {shape}")
 
@@ -255,8 +306,9 @@ def generate_population(
     for b, name in enumerate(AGE_BANDS):
         idx = np.flatnonzero(band == b)
         table = _OCCUPATION_BY_BAND[name]
-        occupation[idx] = rng.choice([occ_index[o] for o in table], size=len(idx),
-                                     p=np.array(list(table.values())) / sum(table.values()))
+        occupation[idx] = rng.choice(
+            [occ_index[o] for o in table], size=len(idx), p=np.array(list(table.values())) / sum(table.values())
+        )
     # Homemakers are mostly women in this generation; swap a man's label for office work.
     swap = (occupation == occ_index["homemaker"]) & ~female & (rng.random(n) < 0.85)
     occupation[swap] = np.where(band[swap] >= 4, occ_index["retired"], occ_index["office_worker"])

@@ -41,9 +41,7 @@ def sample_rows(cdf: FloatArray, row: npt.ArrayLike, u: npt.ArrayLike) -> IntArr
     return np.minimum(out, n_cols - 1).astype(np.int64)
 
 
-def sample_in_groups(
-    group_of_item: IntArray, weight_of_item: FloatArray, group: IntArray, u: FloatArray
-) -> IntArray:
+def sample_in_groups(group_of_item: IntArray, weight_of_item: FloatArray, group: IntArray, u: FloatArray) -> IntArray:
     """Draw an item index from the items of ``group`` with probability ∝ weight.
 
     Items are variable-size groups (merchants of one category and region); the trick is the

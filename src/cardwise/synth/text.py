@@ -42,9 +42,7 @@ _SURNAME_WEIGHTS: Final[tuple[tuple[str, float], ...]] = (
     ("독고", 0.005),
 )  # fmt: skip
 _SURNAMES: Final = tuple(s for s, _ in _SURNAME_WEIGHTS)
-_SURNAME_CDF: Final = tuple(
-    c / sum(w for _, w in _SURNAME_WEIGHTS) for c in accumulate(w for _, w in _SURNAME_WEIGHTS)
-)
+_SURNAME_CDF: Final = tuple(c / sum(w for _, w in _SURNAME_WEIGHTS) for c in accumulate(w for _, w in _SURNAME_WEIGHTS))
 _COMPOUND_SURNAMES: Final = frozenset(s for s in _SURNAMES if len(s) == 2)
 
 # Given-name syllables by position; none of them is a particle or copula syllable (이, 요, 예, 고, 구), which
@@ -293,10 +291,8 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
             "전에 전화했을 때 상담하시는 분이 너무 불친절하셨어요. 말도 끊고 대충 대답하시고요. "
             "화가 나서 잠도 못 잤어요.",
             "{m}월에 연회비가 두 번 청구됐어요. 몇 번을 말했는데 처리가 안 되니까 민원 넣을 수밖에 없죠.",
-            "포인트 적립 된다고 해서 {cat}에서 썼는데 하나도 안 들어왔어요. "
-            "이건 불만 접수해 주셔야 될 것 같아요.",
-            "ARS 연결도 30분 넘게 기다렸고요, 문자 안내랑 실제 청구 금액이 달라요. "
-            "수수료 {amt} 이건 돌려주세요.",
+            "포인트 적립 된다고 해서 {cat}에서 썼는데 하나도 안 들어왔어요. 이건 불만 접수해 주셔야 될 것 같아요.",
+            "ARS 연결도 30분 넘게 기다렸고요, 문자 안내랑 실제 청구 금액이 달라요. 수수료 {amt} 이건 돌려주세요.",
         ),
         response=(
             "불편을 드려 정말 죄송합니다. 말씀하신 수수료 부분 바로 확인해 보겠습니다.",
@@ -639,11 +635,7 @@ def _stt_noise(line: str, u_kind: float, u_pos: float) -> str:
     if n < 4:
         return line
     if u_kind < 0.10:
-        spaces = [
-            i
-            for i in range(1, n - 1)
-            if line[i] == " " and _is_hangul(line[i - 1]) and _is_hangul(line[i + 1])
-        ]
+        spaces = [i for i in range(1, n - 1) if line[i] == " " and _is_hangul(line[i - 1]) and _is_hangul(line[i + 1])]
         if spaces:
             i = spaces[int(u_pos * len(spaces))]
             return line[:i] + line[i + 1 :]
@@ -703,8 +695,8 @@ def render_transcript(
         "last4": digits[-4:],
         "cat": category_name_ko or _pick(_DEFAULT_CATEGORIES, take()),
         "amt": _won(amount, take()),
-        "limit": _won(limit, 1.0 - u[0]),
-        "spent": _won(spent, u[1]),
+        "limit": _won(limit, take()),
+        "spent": _won(spent, take()),
         "m": str(1 + int(take() * 12)),
         "d": str(1 + int(take() * 27)),
         "inst": _pick(_INSTALLMENTS, take()),

@@ -27,12 +27,26 @@ NO_FRAUD = -1
 
 # Category multipliers after each life event (the "after" profile), and the purchases around it.
 _EVENT_SHIFT: dict[str, dict[str, float]] = {
-    "marriage": {"HYPERMARKET": 1.5, "SUPERMARKET": 1.3, "FURNITURE": 2.0, "BAR": 0.5, "KARAOKE": 0.5,
-                 "HOUSEHOLD": 1.6},
+    "marriage": {
+        "HYPERMARKET": 1.5,
+        "SUPERMARKET": 1.3,
+        "FURNITURE": 2.0,
+        "BAR": 0.5,
+        "KARAOKE": 0.5,
+        "HOUSEHOLD": 1.6,
+    },
     "car_purchase": {"GAS_STATION": 1.6, "CAR_REPAIR": 1.6, "TRANSIT": 0.5, "TAXI": 0.5},
     "moving": {"INTERIOR": 2.0, "HOUSEHOLD": 1.5, "FURNITURE": 1.5},
-    "childbirth": {"BABY": 8.0, "PHARMACY": 1.6, "CLINIC": 1.6, "HOSPITAL": 1.5, "BAR": 0.3, "KARAOKE": 0.3,
-                   "ONLINE_MALL": 1.4, "CAFE": 0.8},
+    "childbirth": {
+        "BABY": 8.0,
+        "PHARMACY": 1.6,
+        "CLINIC": 1.6,
+        "HOSPITAL": 1.5,
+        "BAR": 0.3,
+        "KARAOKE": 0.3,
+        "ONLINE_MALL": 1.4,
+        "CAFE": 0.8,
+    },
 }
 _EVENT_SPIKE: dict[str, tuple[tuple[str, int, float], ...]] = {  # (category, count, amount multiplier)
     "marriage": (("FURNITURE", 2, 3.0), ("APPLIANCE", 2, 3.0), ("JEWELRY", 1, 4.0), ("HOTEL", 1, 2.0)),
@@ -63,9 +77,9 @@ class TransactionRows:
 
     @staticmethod
     def concat(parts: list[TransactionRows]) -> TransactionRows:
-        return TransactionRows(**{
-            f: np.concatenate([getattr(p, f) for p in parts]) for f in TransactionRows.__dataclass_fields__
-        })
+        return TransactionRows(
+            **{f: np.concatenate([getattr(p, f) for p in parts]) for f in TransactionRows.__dataclass_fields__}
+        )
 
     def take(self, idx: npt.NDArray[np.int64]) -> TransactionRows:
         return TransactionRows(**{f: getattr(self, f)[idx] for f in TransactionRows.__dataclass_fields__})
@@ -195,14 +209,17 @@ def _materialize(
 ) -> TransactionRows:
     n = len(customer)
     # Channel: a category is bought offline, online, or either.
-    online = np.where(world.channel[category] == CHANNEL_ONLINE, True,
-                      np.where(world.channel[category] == CHANNEL_MIXED,
-                               rng.random(n) < world.online_share[category], False))
+    online = np.where(
+        world.channel[category] == CHANNEL_ONLINE,
+        True,
+        np.where(world.channel[category] == CHANNEL_MIXED, rng.random(n) < world.online_share[category], False),
+    )
     if force_online is not None:
         online = force_online
     # Where: home region (the new one after moving), elsewhere now and then, abroad for travellers.
     after_move = (events.kind[customer] == LIFE_EVENTS.index("moving")) & (
-        ts >= events.date[customer].astype("datetime64[us]").astype(np.int64))
+        ts >= events.date[customer].astype("datetime64[us]").astype(np.int64)
+    )
     home = np.where(after_move, events.to_region[customer], pop.home_region[customer])
     if slot is None:
         r_n = len(world.home_codes)
@@ -237,7 +254,8 @@ def _materialize(
     month = cal.month_of(ts)
     growth = merchants.trend[merchant] * (month - np.where(merchants.trend[merchant] > 0, cal.n_months - 1, 0))
     open_now = (ts >= merchants.opened_on[merchant].astype("datetime64[us]").astype(np.int64)) & ~(
-        ts >= merchants.closed_on[merchant].astype("datetime64[us]").astype(np.int64))
+        ts >= merchants.closed_on[merchant].astype("datetime64[us]").astype(np.int64)
+    )
     keep = open_now & (rng.random(n) < np.exp(np.minimum(growth, 0.0)))
     merchant = np.where(keep, merchant, merchants.anchor[group])
     # Which card: the holder's cards by usage, the primary one when a card was not valid then.
@@ -263,15 +281,16 @@ def _materialize(
     channel = np.where(abroad, 2, np.where(online, 1, 0)).astype(np.int8)
     card_present = ~online
     young = pop.age[customer] < 40
-    contactless = card_present & ~abroad & cards.contactless_enabled[card] & (
-        rng.random(n) < np.where(young, 0.45, 0.2))
+    contactless = (
+        card_present & ~abroad & cards.contactless_enabled[card] & (rng.random(n) < np.where(young, 0.45, 0.2))
+    )
     return TransactionRows(
         ts=ts.astype(np.int64),
         card=card.astype(np.int64),
         customer=customer.astype(np.int64),
         merchant=merchant.astype(np.int64),
         category=category.astype(np.int64),
-        amount=amount,
+        amount=amount.astype(np.int64),
         channel=channel,
         card_present=card_present,
         contactless=contactless,
@@ -280,9 +299,16 @@ def _materialize(
     )
 
 
-def _timestamps(rng: np.random.Generator, cal: Calendar, world: World, pop: Population,
-                customer: npt.NDArray[np.int64], month: npt.NDArray[np.int64],
-                category: npt.NDArray[np.int64], day_cdf: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+def _timestamps(
+    rng: np.random.Generator,
+    cal: Calendar,
+    world: World,
+    pop: Population,
+    customer: npt.NDArray[np.int64],
+    month: npt.NDArray[np.int64],
+    category: npt.NDArray[np.int64],
+    day_cdf: npt.NDArray[np.float64],
+) -> npt.NDArray[np.int64]:
     n = len(customer)
     day = sample_rows(day_cdf, month * world.n_categories + category, rng.random(n))
     hour = sample_rows(world.hour_cdf_by_band, category * 6 + pop.age_band[customer], rng.random(n))
@@ -291,8 +317,17 @@ def _timestamps(rng: np.random.Generator, cal: Calendar, world: World, pop: Popu
 
 
 def generate_everyday(
-    rng: np.random.Generator, *, world: World, pop: Population, cards: Cards, merchants: Merchants,
-    events: LifeEvents, outcomes: Outcomes, cal: Calendar, pref: npt.NDArray[np.float64], target: int,
+    rng: np.random.Generator,
+    *,
+    world: World,
+    pop: Population,
+    cards: Cards,
+    merchants: Merchants,
+    events: LifeEvents,
+    outcomes: Outcomes,
+    cal: Calendar,
+    pref: npt.NDArray[np.float64],
+    target: int,
 ) -> TransactionRows:
     act = _activity(pop, outcomes, cal)  # N x M
     season = _season(cal, world)  # M x C
@@ -333,13 +368,30 @@ def generate_everyday(
     churn_us = outcomes.churned_on.astype("datetime64[us]").astype(np.int64)
     keep = ~(~np.isnat(outcomes.churned_on[customer]) & (ts >= churn_us[customer] + US_PER_DAY))
     customer, category, ts = customer[keep], category[keep], ts[keep]
-    return _materialize(rng, world=world, pop=pop, cards=cards, merchants=merchants, events=events, cal=cal,
-                        customer=customer, category=category, ts=ts)
+    return _materialize(
+        rng,
+        world=world,
+        pop=pop,
+        cards=cards,
+        merchants=merchants,
+        events=events,
+        cal=cal,
+        customer=customer,
+        category=category,
+        ts=ts,
+    )
 
 
 def generate_recurring(
-    rng: np.random.Generator, *, world: World, pop: Population, cards: Cards, merchants: Merchants,
-    events: LifeEvents, outcomes: Outcomes, cal: Calendar,
+    rng: np.random.Generator,
+    *,
+    world: World,
+    pop: Population,
+    cards: Cards,
+    merchants: Merchants,
+    events: LifeEvents,
+    outcomes: Outcomes,
+    cal: Calendar,
 ) -> TransactionRows:
     """Monthly bills (telecom, insurance, utilities, subscriptions) on a fixed day, on the main card."""
     band = pop.age_band
@@ -364,19 +416,41 @@ def generate_recurring(
         d = np.repeat(day, cal.n_months)[live]
         hour = rng.integers(1, 7, len(cust))  # auto-debits run before dawn
         ts = cal.month_start_us[month] + d * US_PER_DAY + hour * US_PER_HOUR + rng.integers(0, 3600, len(cust)) * 10**6
-        mult = np.repeat(level, cal.n_months)[live] / (world.median[c] * pop.spend_level[cust]) * rng.normal(1, 0.03, len(cust))
+        mult = (
+            np.repeat(level, cal.n_months)[live]
+            / (world.median[c] * pop.spend_level[cust])
+            * rng.normal(1, 0.03, len(cust))
+        )
         primary = cards.primary_of_customer[cust]
-        rows = _materialize(rng, world=world, pop=pop, cards=cards, merchants=merchants, events=events, cal=cal,
-                            customer=cust, category=np.full(len(cust), c), ts=ts, card=primary,
-                            amount_mult=mult, favourites=True)
+        rows = _materialize(
+            rng,
+            world=world,
+            pop=pop,
+            cards=cards,
+            merchants=merchants,
+            events=events,
+            cal=cal,
+            customer=cust,
+            category=np.full(len(cust), c),
+            ts=ts,
+            card=primary,
+            amount_mult=mult,
+            favourites=True,
+        )
         rows.installments[:] = 0
         parts.append(rows)
     return TransactionRows.concat(parts)
 
 
 def generate_event_spikes(
-    rng: np.random.Generator, *, world: World, pop: Population, cards: Cards, merchants: Merchants,
-    events: LifeEvents, cal: Calendar,
+    rng: np.random.Generator,
+    *,
+    world: World,
+    pop: Population,
+    cards: Cards,
+    merchants: Merchants,
+    events: LifeEvents,
+    cal: Calendar,
 ) -> TransactionRows:
     parts = []
     for kind, spikes in _EVENT_SPIKE.items():
@@ -386,25 +460,54 @@ def generate_event_spikes(
         base = events.date[who].astype("datetime64[us]").astype(np.int64)
         for code, count, mult in spikes:
             cust = np.repeat(who, count)
-            ts = np.repeat(base, count) + rng.integers(0, 12, len(cust)) * US_PER_DAY + \
-                rng.integers(10, 20, len(cust)) * US_PER_HOUR + rng.integers(0, 3600, len(cust)) * 10**6
-            parts.append(_materialize(
-                rng, world=world, pop=pop, cards=cards, merchants=merchants, events=events, cal=cal,
-                customer=cust, category=np.full(len(cust), world.cat(code)), ts=ts,
-                amount_mult=np.full(len(cust), mult), favourites=False))
+            ts = (
+                np.repeat(base, count)
+                + rng.integers(0, 12, len(cust)) * US_PER_DAY
+                + rng.integers(10, 20, len(cust)) * US_PER_HOUR
+                + rng.integers(0, 3600, len(cust)) * 10**6
+            )
+            parts.append(
+                _materialize(
+                    rng,
+                    world=world,
+                    pop=pop,
+                    cards=cards,
+                    merchants=merchants,
+                    events=events,
+                    cal=cal,
+                    customer=cust,
+                    category=np.full(len(cust), world.cat(code)),
+                    ts=ts,
+                    amount_mult=np.full(len(cust), mult),
+                    favourites=False,
+                )
+            )
     return TransactionRows.concat(parts)
 
 
 def generate_fraud(
-    rng: np.random.Generator, *, world: World, pop: Population, cards: Cards, merchants: Merchants,
-    events: LifeEvents, outcomes: Outcomes, cal: Calendar, pref: npt.NDArray[np.float64], target_rows: int,
+    rng: np.random.Generator,
+    *,
+    world: World,
+    pop: Population,
+    cards: Cards,
+    merchants: Merchants,
+    events: LifeEvents,
+    outcomes: Outcomes,
+    cal: Calendar,
+    pref: npt.NDArray[np.float64],
+    target_rows: int,
 ) -> TransactionRows:
     """Fraud episodes on real cards: bursts after a loss, card-not-present abroad, odd patterns, spikes."""
     start_us = cal.month_start_us[0]
     end_us = cal.month_start_us[-1] + cal.month_days[-1] * US_PER_DAY
     eligible = np.flatnonzero(np.isnat(cards.closed_on) & (cards.issued_on < np.datetime64(cal.start, "D")))
-    mix = {"lost_stolen_burst": (0.45, 5.5), "overseas_card_not_present": (0.25, 2.5),
-           "unusual_pattern": (0.15, 1.5), "amount_spike": (0.15, 1.0)}
+    mix = {
+        "lost_stolen_burst": (0.45, 5.5),
+        "overseas_card_not_present": (0.25, 2.5),
+        "unusual_pattern": (0.15, 1.5),
+        "amount_spike": (0.15, 1.0),
+    }
     mean_rows = sum(p * r for p, r in mix.values())
     n_episodes = max(4, round(target_rows / mean_rows))
     kinds = rng.choice(len(mix), size=n_episodes, p=[p for p, _ in mix.values()])
@@ -433,11 +536,24 @@ def generate_fraud(
             home = pop.home_region[cust[ep]]
             elsewhere = rng.choice(r_n, size=n_ep, p=world.home_weight / world.home_weight.sum())
             slot = np.where(np.repeat(rng.random(n_ep) < 0.4, size), home, np.repeat(elsewhere, size))
-            rows = _materialize(rng, world=world, pop=pop, cards=cards, merchants=merchants, events=events,
-                                cal=cal, customer=cust[ep], category=cat, ts=ts, card=card[ep], slot=slot,
-                                force_online=np.zeros(len(ep), dtype=bool),
-                                amount_mult=rng.lognormal(0.9, 0.5, len(ep)), favourites=False,
-                                fraud=FRAUD_SCENARIOS.index(name))
+            rows = _materialize(
+                rng,
+                world=world,
+                pop=pop,
+                cards=cards,
+                merchants=merchants,
+                events=events,
+                cal=cal,
+                customer=cust[ep],
+                category=cat,
+                ts=ts,
+                card=card[ep],
+                slot=slot,
+                force_online=np.zeros(len(ep), dtype=bool),
+                amount_mult=rng.lognormal(0.9, 0.5, len(ep)),
+                favourites=False,
+                fraud=FRAUD_SCENARIOS.index(name),
+            )
         elif name == "overseas_card_not_present":
             size = np.clip(1 + rng.poisson(1.5, n_ep), 1, 6)
             ep = np.repeat(np.arange(n_ep), size)
@@ -445,15 +561,30 @@ def generate_fraud(
             ts = np.repeat(t0 + rng.integers(0, 24, n_ep) * US_PER_HOUR, size) + np.cumsum(gaps) % (6 * US_PER_HOUR)
             cands = np.array([world.cat(c) for c in _FRAUD_ONLINE_CATS])
             cat = cands[rng.integers(0, len(cands), len(ep))]
-            rows = _materialize(rng, world=world, pop=pop, cards=cards, merchants=merchants, events=events,
-                                cal=cal, customer=cust[ep], category=cat, ts=ts, card=card[ep],
-                                slot=np.full(len(ep), world.overseas_slot), force_online=np.ones(len(ep), dtype=bool),
-                                amount_mult=rng.lognormal(0.6, 0.6, len(ep)), favourites=False,
-                                fraud=FRAUD_SCENARIOS.index(name))
+            rows = _materialize(
+                rng,
+                world=world,
+                pop=pop,
+                cards=cards,
+                merchants=merchants,
+                events=events,
+                cal=cal,
+                customer=cust[ep],
+                category=cat,
+                ts=ts,
+                card=card[ep],
+                slot=np.full(len(ep), world.overseas_slot),
+                force_online=np.ones(len(ep), dtype=bool),
+                amount_mult=rng.lognormal(0.6, 0.6, len(ep)),
+                favourites=False,
+                fraud=FRAUD_SCENARIOS.index(name),
+            )
         elif name == "unusual_pattern":
             size = rng.integers(1, 3, n_ep)
             ep = np.repeat(np.arange(n_ep), size)
-            ts = np.repeat(t0, size) + rng.integers(1, 5, len(ep)) * US_PER_HOUR + rng.integers(0, 3600, len(ep)) * 10**6
+            ts = (
+                np.repeat(t0, size) + rng.integers(1, 5, len(ep)) * US_PER_HOUR + rng.integers(0, 3600, len(ep)) * 10**6
+            )
             # A category this customer hardly ever uses, in a region far from home.
             p = pref[cust[ep]][:, offline_cats]
             rare = 1.0 / (p + 1e-3)
@@ -461,20 +592,45 @@ def generate_fraud(
             home = pop.home_region[cust[ep]]
             far = rng.choice(r_n, size=len(ep), p=world.home_weight / world.home_weight.sum())
             far = np.where(far == home, (far + 7) % r_n, far)
-            rows = _materialize(rng, world=world, pop=pop, cards=cards, merchants=merchants, events=events,
-                                cal=cal, customer=cust[ep], category=cat, ts=ts, card=card[ep], slot=far,
-                                force_online=np.zeros(len(ep), dtype=bool),
-                                amount_mult=rng.lognormal(0.4, 0.4, len(ep)), favourites=False,
-                                fraud=FRAUD_SCENARIOS.index(name))
+            rows = _materialize(
+                rng,
+                world=world,
+                pop=pop,
+                cards=cards,
+                merchants=merchants,
+                events=events,
+                cal=cal,
+                customer=cust[ep],
+                category=cat,
+                ts=ts,
+                card=card[ep],
+                slot=far,
+                force_online=np.zeros(len(ep), dtype=bool),
+                amount_mult=rng.lognormal(0.4, 0.4, len(ep)),
+                favourites=False,
+                fraud=FRAUD_SCENARIOS.index(name),
+            )
         else:  # amount_spike
             ts = t0 + rng.integers(10, 21, n_ep) * US_PER_HOUR + rng.integers(0, 3600, n_ep) * 10**6
             cands = np.array([world.cat(c) for c in _SPIKE_CATS])
             cat = cands[rng.integers(0, len(cands), n_ep)]
-            rows = _materialize(rng, world=world, pop=pop, cards=cards, merchants=merchants, events=events,
-                                cal=cal, customer=cust, category=cat, ts=ts, card=card,
-                                force_online=np.zeros(n_ep, dtype=bool),
-                                amount_mult=rng.uniform(6, 20, n_ep), favourites=False,
-                                fraud=FRAUD_SCENARIOS.index(name))
+            rows = _materialize(
+                rng,
+                world=world,
+                pop=pop,
+                cards=cards,
+                merchants=merchants,
+                events=events,
+                cal=cal,
+                customer=cust,
+                category=cat,
+                ts=ts,
+                card=card,
+                force_online=np.zeros(n_ep, dtype=bool),
+                amount_mult=rng.uniform(6, 20, n_ep),
+                favourites=False,
+                fraud=FRAUD_SCENARIOS.index(name),
+            )
         parts.append(rows)
     out = TransactionRows.concat(parts)
     inside = (out.ts >= start_us) & (out.ts < end_us)

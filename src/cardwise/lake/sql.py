@@ -1,0 +1,81 @@
+"""Batch transformations written once, in one SQL dialect, run on DuckDB now and Spark later.
+
+Why SQL + sqlglot rather than a dataframe API: the queries stay readable to the analysts who use
+the portal, DuckDB runs them in-process on Parquet, and sqlglot transpiles the same text to Spark
+SQL for the distributed path (docs/decisions.md, ADR 1). Transforms read lake tables (or earlier
+transforms) by name and never open connections themselves: the engine is handed to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import duckdb
+import pyarrow as pa
+import sqlglot
+
+SOURCE_DIALECT = "duckdb"
+
+
+@dataclass(frozen=True)
+class Transform:
+    name: str
+    description: str
+    sql: str  # DuckDB dialect; table names are lake tables or other transforms
+    inputs: tuple[str, ...]
+
+    def sql_for(self, dialect: str) -> str:
+        return to_dialect(self.sql, dialect)
+
+
+def to_dialect(sql: str, dialect: str) -> str:
+    if dialect == SOURCE_DIALECT:
+        return sql
+    statements = sqlglot.transpile(
+        sql, read=SOURCE_DIALECT, write=dialect, pretty=True, unsupported_level=sqlglot.ErrorLevel.RAISE
+    )
+    if len(statements) != 1:
+        raise ValueError("a transform is exactly one SELECT statement")
+    return statements[0]
+
+
+class BatchEngine(Protocol):
+    """What a pipeline needs from an engine: run a transform, keep its result under its name."""
+
+    name: str
+
+    def run(self, transform: Transform) -> pa.Table: ...
+
+
+class DuckDBEngine:
+    name = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def run(self, transform: Transform) -> pa.Table:
+        result = self.con.execute(transform.sql_for(self.name)).to_arrow_table()
+        # Later transforms read this one by name.
+        self.con.register(transform.name, result)
+        return result
+
+
+def run_pipeline(engine: BatchEngine, transforms: tuple[Transform, ...]) -> dict[str, pa.Table]:
+    """Run transforms in order; each may read the ones before it."""
+    done: dict[str, pa.Table] = {}
+    for t in transforms:
+        missing = [i for i in t.inputs if i not in done and i not in _LAKE_TABLES]
+        if missing:
+            raise ValueError(f"transform {t.name} needs {', '.join(missing)} first")
+        done[t.name] = engine.run(t)
+    return done
+
+
+def _lake_table_names() -> frozenset[str]:
+    from cardwise.lake.schema import TABLES
+
+    return frozenset(t.name for t in TABLES)
+
+
+_LAKE_TABLES = _lake_table_names()
