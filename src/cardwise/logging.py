@@ -20,6 +20,7 @@ class RedactingFilter(logging.Filter):
         if record.args:
             record.msg = record.getMessage()
             record.args = None
+        record.__dict__.pop("color_message", None)  # uvicorn's ANSI-coloured duplicate of the message
         if isinstance(record.msg, str):
             record.msg = mask_pii(record.msg)
         for key, value in list(record.__dict__.items()):

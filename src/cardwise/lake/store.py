@@ -114,6 +114,9 @@ def atomic_lake(out: Path, *, overwrite: bool) -> Iterator[Path]:
     """Yield a temporary directory; on success it replaces ``out``, on failure it disappears."""
     check_writable(out, overwrite)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the lake should read like any directory
     try:
         yield tmp
     except BaseException:

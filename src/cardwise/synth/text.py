@@ -218,6 +218,13 @@ _VERIFY_OK: Final = (
     "감사합니다, {name} 고객님. 본인 확인 완료되었습니다.",
     "네 {name} 회원님, 확인 감사드립니다.",
 )
+# When no identification is needed the agent simply invites the customer to go on.
+_AGENT_PROMPTS: Final = (
+    "네, 말씀하세요.",
+    "네, 어떤 부분이 궁금하신가요?",
+    "아 네, 자세히 말씀해 주시겠어요?",
+    "네 고객님, 어떤 내용인지 말씀해 주세요.",
+)
 _CARD_ASK: Final = (
     "혹시 카드번호 확인 가능하실까요?",
     "해당 카드 번호 불러주시겠어요?",
@@ -228,7 +235,7 @@ _CARD_READ: Final = (
     "카드번호는 {card}이고요.",
     "네, 카드 번호 {card}요.",
     "잠시만요… 카드번호 불러드릴게요. {card} 입니다.",
-    "카드 번호가 {card}예요.",
+    "카드 번호는 {card}입니다.",
 )
 _CARD_CONFIRM: Final = (
     "네, 끝자리 {last4} 카드 맞으시죠?",
@@ -296,9 +303,9 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
         ),
         response=(
             "불편을 드려 정말 죄송합니다. 말씀하신 수수료 부분 바로 확인해 보겠습니다.",
-            "많이 불쾌하셨을 것 같습니다. 해당 상담 건은 민원으로 정식 접수해 드리겠습니다.",
-            "네, 충분히 이해합니다. 청구 내역 보니 수수료가 중복 부과된 것으로 보여서 환불 요청드리겠습니다.",
             "죄송합니다. 불친절한 응대에 대해서는 담당 부서에 전달해서 재발 방지하도록 하겠습니다.",
+            "네, 충분히 이해합니다. 청구 내역 보니 중복 청구된 것으로 보여서 환불 요청드리겠습니다.",
+            "많이 불쾌하셨을 것 같습니다. 해당 건은 민원으로 정식 접수해 드리겠습니다.",
         ),
         follow_q=(
             "그럼 환불은 언제쯤 되는 거예요?",
@@ -326,11 +333,11 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
             "연회비 나오기 전에 카드 해지하려고요.",
         ),
         problem=(
-            "다른 카드사 혜택이 훨씬 좋더라고요. 거기는 {cat} 할인도 더 많이 해 주고요.",
             "연회비는 계속 나가는데 혜택 쓰는 게 거의 없어서요. 그냥 해지하는 게 나을 것 같아요.",
+            "혜택이 자꾸 줄어서 실망했어요. 다른 카드사에서 신규 혜택 준다고 해서 해지하려고요.",
             "요즘 {cat}에서 주로 쓰는데 이 카드는 적립이 거의 안 돼요. 다른 카드사로 갈아타려고요.",
             "아예 탈회하고 싶어요. 제 정보도 다 삭제해 주시고요.",
-            "혜택이 자꾸 줄어서 실망했어요. 다른 카드사에서 신규 혜택 준다고 해서 해지하려고요.",
+            "다른 카드사 혜택이 훨씬 좋더라고요. 거기는 {cat} 할인도 더 많이 해 주고요.",
         ),
         response=(
             "네, 해지 전에 혹시 연회비 면제 혜택 안내드려도 될까요?",
@@ -406,9 +413,9 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
             "가방째로 도난당해서요. 카드 전부 정지하고 재발급 받고 싶어요.",
         ),
         response=(
-            "네, 바로 분실 신고 접수하고 카드 사용 정지해 드리겠습니다.",
-            "분실 신고 이후 결제는 보상 대상이고요, 부정 사용 의심 건은 조사 요청드리겠습니다.",
+            "카드 바로 정지하겠습니다. 분실 신고 이후 결제는 보상 대상이고요, 부정 사용 건은 조사 요청드리겠습니다.",
             "지금 즉시 카드 정지 처리했습니다. 해외 사용도 같이 차단해 드렸습니다.",
+            "네, 바로 분실 신고 접수하고 카드 사용 정지해 드리겠습니다.",
             "도난 신고 접수되었습니다. 경찰서 신고 접수증이 있으시면 보상 심사에 도움이 됩니다.",
         ),
         follow_q=(
@@ -445,7 +452,8 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
             "네, 이 카드는 전월실적 30만 원 이상이면 {cat} 10% 할인이 적용되고 월 최대 1만 원까지입니다.",
             "할부 결제도 전월실적에 포함되지만 무이자 할부는 제외됩니다.",
             "포인트 적립 내역은 앱의 혜택 메뉴에서 확인하실 수 있고요, 적립률은 업종별로 다릅니다.",
-            "지난달 실적이 기준에 조금 못 미쳐서 할인이 적용되지 않았습니다.",
+            "해외 이용금액도 1% 적립되고요, 해외 결제 수수료는 별도로 청구됩니다.",
+            "확인해 보니 지난달 실적이 기준에 조금 못 미쳐서 할인이 적용되지 않았습니다.",
         ),
         follow_q=(
             "그럼 이번 달 실적은 얼마나 채웠어요?",
@@ -516,9 +524,9 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
         ),
         response=(
             "네, 현재 한도는 {limit}이고 심사 후 한도 상향 가능 여부 안내드리겠습니다.",
-            "일시 한도 상향은 최대 3개월까지 가능하고 앱에서 바로 신청하실 수 있습니다.",
-            "소득 증빙 서류 제출해 주시면 한도 상향 심사 진행해 드리겠습니다.",
             "확인 결과 바로 상향 가능한 한도가 있어서 오늘 적용해 드릴 수 있습니다.",
+            "소득 증빙 서류 제출해 주시면 한도 상향 심사 진행해 드리겠습니다.",
+            "일시 한도 상향은 최대 3개월까지 가능하고 앱에서 바로 신청하실 수 있습니다.",
         ),
         follow_q=(
             "심사는 얼마나 걸려요?",
@@ -553,7 +561,7 @@ _SCRIPTS: Final[dict[str, _TopicScript]] = {
         response=(
             "네, 주소 변경은 본인 확인 후 바로 처리 가능합니다.",
             "앱이나 홈페이지에서도 주소 변경하실 수 있는데 지금 전화로 도와드리겠습니다.",
-            "자택 주소와 청구지 주소 모두 변경해 드릴게요.",
+            "자택 주소와 직장 주소 모두 변경해 드릴게요.",
             "배송 중인 카드가 있으면 반송 후 새 주소로 다시 보내드리겠습니다.",
         ),
         follow_q=(
@@ -711,8 +719,14 @@ def render_transcript(
         lines.append((_AGENT, _pick(_VERIFY_ASK, take())))
         lines.append((_CUSTOMER, _pick(_VERIFY_ANSWER, take())))
         lines.append((_AGENT, _pick(_VERIFY_OK, take())))
-    lines.append((_CUSTOMER, _pick(script.problem, take())))
-    lines.append((_AGENT, _pick(script.response, take())))
+    else:
+        lines.append((_AGENT, _pick(_AGENT_PROMPTS, take())))
+    problem = int(take() * len(script.problem))
+    u_response = take()
+    # response[i] answers problem[i]; now and then the agent answers more generically.
+    response = problem % len(script.response) if u_response < 0.85 else int(take() * len(script.response))
+    lines.append((_CUSTOMER, script.problem[problem]))
+    lines.append((_AGENT, script.response[response]))
     if topic in _CARD_READ_TOPICS and digits and take() < 0.5:
         lines.append((_AGENT, _pick(_CARD_ASK, take())))
         lines.append((_CUSTOMER, _pick(_CARD_READ, take())))

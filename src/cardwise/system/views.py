@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel
 
 from cardwise import __version__
@@ -16,6 +17,11 @@ class Health(BaseModel):
     status: str
     version: str
     lake: bool
+
+
+@router.get("/", include_in_schema=False)
+def root() -> RedirectResponse:
+    return RedirectResponse("/docs")
 
 
 @router.get("/healthz", response_model=Health)
