@@ -31,6 +31,7 @@ from cardwise.synth.presets import Preset
 from cardwise.synth.text import korean_name, mobile_phone, romanized_email
 from cardwise.synth.transactions import (
     Calendar,
+    Scene,
     TransactionRows,
     _activity,
     generate_event_spikes,
@@ -184,13 +185,17 @@ def generate(preset: Preset, seed: int, *, pan_key: str, step: Step = lambda _: 
         rngs["merchants"], world, n_target=preset.n_merchants, start=preset.start, end=preset.end
     )
     step("transactions")
-    common = dict(world=world, pop=pop, cards=cards, merchants=merchants, events=events, cal=cal)
-    recurring = generate_recurring(rngs["recurring"], outcomes=outcomes, **common)  # type: ignore[arg-type]
-    spikes = generate_event_spikes(rngs["spikes"], **common)  # type: ignore[arg-type]
+    scene = Scene(
+        world=world, pop=pop, cards=cards, merchants=merchants, events=events, outcomes=outcomes, cal=cal, pref=pref
+    )
+    # Customers who make a handful of payments a year (seed000) rarely have their bills on the card.
+    per_customer_month = preset.target_transactions / preset.n_customers / cal.n_months
+    recurring = generate_recurring(rngs["recurring"], scene, share_billed=min(1.0, per_customer_month / 20))
+    spikes = generate_event_spikes(rngs["spikes"], scene)
     n_fraud = round(preset.fraud_rate * preset.target_transactions)
     everyday_target = max(preset.n_customers, preset.target_transactions - len(recurring) - len(spikes) - n_fraud)
-    everyday = generate_everyday(rngs["everyday"], outcomes=outcomes, pref=pref, target=everyday_target, **common)  # type: ignore[arg-type]
-    fraud = generate_fraud(rngs["fraud"], outcomes=outcomes, pref=pref, target_rows=n_fraud, **common)  # type: ignore[arg-type]
+    everyday = generate_everyday(rngs["everyday"], scene, target=everyday_target)
+    fraud = generate_fraud(rngs["fraud"], scene, target_rows=n_fraud)
     rows = TransactionRows.concat([everyday, recurring, spikes, fraud])
     # Time order; ties keep generation order, which is itself deterministic.
     rows = rows.take(np.argsort(rows.ts, kind="stable"))

@@ -116,6 +116,20 @@ class Calendar:
         return np.clip(np.searchsorted(self.month_start_us, ts_us, side="right") - 1, 0, self.n_months - 1)
 
 
+@dataclass(frozen=True)
+class Scene:
+    """What every transaction generator reads: the world, the people in it and their futures."""
+
+    world: World
+    pop: Population
+    cards: Cards
+    merchants: Merchants
+    events: LifeEvents
+    outcomes: Outcomes
+    cal: Calendar
+    pref: npt.NDArray[np.float64]  # each customer's category mix (N x C)
+
+
 def preference_matrix(rng: np.random.Generator, pop: Population, world: World) -> npt.NDArray[np.float64]:
     """Each customer's category mix (N x C): population shares shaped by age, gender and lifestyle."""
     w = world.share[None, :] * world.age_weight[:, pop.age_band].T
@@ -190,13 +204,8 @@ def _activity(pop: Population, outcomes: Outcomes, cal: Calendar) -> npt.NDArray
 
 def _materialize(
     rng: np.random.Generator,
+    s: Scene,
     *,
-    world: World,
-    pop: Population,
-    cards: Cards,
-    merchants: Merchants,
-    events: LifeEvents,
-    cal: Calendar,
     customer: npt.NDArray[np.int64],
     category: npt.NDArray[np.int64],
     ts: npt.NDArray[np.int64],
@@ -207,6 +216,7 @@ def _materialize(
     favourites: bool = True,
     fraud: int = NO_FRAUD,
 ) -> TransactionRows:
+    world, pop, cards, merchants, events, cal = s.world, s.pop, s.cards, s.merchants, s.events, s.cal
     n = len(customer)
     # Channel: a category is bought offline, online, or either.
     online = np.where(
@@ -318,17 +328,11 @@ def _timestamps(
 
 def generate_everyday(
     rng: np.random.Generator,
+    s: Scene,
     *,
-    world: World,
-    pop: Population,
-    cards: Cards,
-    merchants: Merchants,
-    events: LifeEvents,
-    outcomes: Outcomes,
-    cal: Calendar,
-    pref: npt.NDArray[np.float64],
     target: int,
 ) -> TransactionRows:
+    world, pop, events, outcomes, cal, pref = s.world, s.pop, s.events, s.outcomes, s.cal, s.pref
     act = _activity(pop, outcomes, cal)  # N x M
     season = _season(cal, world)  # M x C
     # Expected count per customer-month: activity x the season of the customer's own basket.
@@ -359,8 +363,8 @@ def generate_everyday(
     # Seasonality by category within a month: sample from profile, then thin by season via acceptance.
     cdf = row_cdf(profiles)
     category = sample_rows(cdf, customer + pop.n * phase_after, rng.random(n))
-    s = season[month, category]
-    accept = rng.random(n) < s / season.max()
+    in_season = season[month, category]
+    accept = rng.random(n) < in_season / season.max()
     redraw = ~accept
     category[redraw] = sample_rows(cdf, (customer + pop.n * phase_after)[redraw], rng.random(int(redraw.sum())))
     ts = _timestamps(rng, cal, world, pop, customer, month, category, _day_cdf(cal, world))
@@ -370,30 +374,19 @@ def generate_everyday(
     customer, category, ts = customer[keep], category[keep], ts[keep]
     return _materialize(
         rng,
-        world=world,
-        pop=pop,
-        cards=cards,
-        merchants=merchants,
-        events=events,
-        cal=cal,
+        s,
         customer=customer,
         category=category,
         ts=ts,
     )
 
 
-def generate_recurring(
-    rng: np.random.Generator,
-    *,
-    world: World,
-    pop: Population,
-    cards: Cards,
-    merchants: Merchants,
-    events: LifeEvents,
-    outcomes: Outcomes,
-    cal: Calendar,
-) -> TransactionRows:
-    """Monthly bills (telecom, insurance, utilities, subscriptions) on a fixed day, on the main card."""
+def generate_recurring(rng: np.random.Generator, s: Scene, *, share_billed: float = 1.0) -> TransactionRows:
+    """Monthly bills (telecom, insurance, utilities, subscriptions) on a fixed day, on the main card.
+
+    ``share_billed`` scales how many customers pay bills by card at all.
+    """
+    world, pop, cards, outcomes, cal = s.world, s.pop, s.cards, s.outcomes, s.cal
     band = pop.age_band
     probs = {
         "TELECOM": np.full(pop.n, 0.92),
@@ -406,7 +399,7 @@ def generate_recurring(
     parts = []
     for code, p in probs.items():
         c = world.cat(code)
-        has = np.flatnonzero(rng.random(pop.n) < p)
+        has = np.flatnonzero(rng.random(pop.n) < p * share_billed)
         day = rng.integers(0, 27, len(has))
         level = world.median[c] * rng.lognormal(0, world.sigma[c], len(has))
         cust = np.repeat(has, cal.n_months)
@@ -424,12 +417,7 @@ def generate_recurring(
         primary = cards.primary_of_customer[cust]
         rows = _materialize(
             rng,
-            world=world,
-            pop=pop,
-            cards=cards,
-            merchants=merchants,
-            events=events,
-            cal=cal,
+            s,
             customer=cust,
             category=np.full(len(cust), c),
             ts=ts,
@@ -444,14 +432,9 @@ def generate_recurring(
 
 def generate_event_spikes(
     rng: np.random.Generator,
-    *,
-    world: World,
-    pop: Population,
-    cards: Cards,
-    merchants: Merchants,
-    events: LifeEvents,
-    cal: Calendar,
+    s: Scene,
 ) -> TransactionRows:
+    world, events = s.world, s.events
     parts = []
     for kind, spikes in _EVENT_SPIKE.items():
         who = np.flatnonzero(events.kind == LIFE_EVENTS.index(kind))
@@ -469,12 +452,7 @@ def generate_event_spikes(
             parts.append(
                 _materialize(
                     rng,
-                    world=world,
-                    pop=pop,
-                    cards=cards,
-                    merchants=merchants,
-                    events=events,
-                    cal=cal,
+                    s,
                     customer=cust,
                     category=np.full(len(cust), world.cat(code)),
                     ts=ts,
@@ -487,18 +465,12 @@ def generate_event_spikes(
 
 def generate_fraud(
     rng: np.random.Generator,
+    s: Scene,
     *,
-    world: World,
-    pop: Population,
-    cards: Cards,
-    merchants: Merchants,
-    events: LifeEvents,
-    outcomes: Outcomes,
-    cal: Calendar,
-    pref: npt.NDArray[np.float64],
     target_rows: int,
 ) -> TransactionRows:
     """Fraud episodes on real cards: bursts after a loss, card-not-present abroad, odd patterns, spikes."""
+    world, pop, cards, cal, pref = s.world, s.pop, s.cards, s.cal, s.pref
     start_us = cal.month_start_us[0]
     end_us = cal.month_start_us[-1] + cal.month_days[-1] * US_PER_DAY
     eligible = np.flatnonzero(np.isnat(cards.closed_on) & (cards.issued_on < np.datetime64(cal.start, "D")))
@@ -538,12 +510,7 @@ def generate_fraud(
             slot = np.where(np.repeat(rng.random(n_ep) < 0.4, size), home, np.repeat(elsewhere, size))
             rows = _materialize(
                 rng,
-                world=world,
-                pop=pop,
-                cards=cards,
-                merchants=merchants,
-                events=events,
-                cal=cal,
+                s,
                 customer=cust[ep],
                 category=cat,
                 ts=ts,
@@ -563,12 +530,7 @@ def generate_fraud(
             cat = cands[rng.integers(0, len(cands), len(ep))]
             rows = _materialize(
                 rng,
-                world=world,
-                pop=pop,
-                cards=cards,
-                merchants=merchants,
-                events=events,
-                cal=cal,
+                s,
                 customer=cust[ep],
                 category=cat,
                 ts=ts,
@@ -594,12 +556,7 @@ def generate_fraud(
             far = np.where(far == home, (far + 7) % r_n, far)
             rows = _materialize(
                 rng,
-                world=world,
-                pop=pop,
-                cards=cards,
-                merchants=merchants,
-                events=events,
-                cal=cal,
+                s,
                 customer=cust[ep],
                 category=cat,
                 ts=ts,
@@ -616,12 +573,7 @@ def generate_fraud(
             cat = cands[rng.integers(0, len(cands), n_ep)]
             rows = _materialize(
                 rng,
-                world=world,
-                pop=pop,
-                cards=cards,
-                merchants=merchants,
-                events=events,
-                cal=cal,
+                s,
                 customer=cust,
                 category=cat,
                 ts=ts,
