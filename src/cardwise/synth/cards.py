@@ -84,7 +84,10 @@ def generate_cards(
     stop = np.array([np.datetime64(p.discontinued_on or date(2100, 1, 1), "D") for p in products])
     end64 = np.datetime64(end, "D")
     joined = pop.joined_on[customer]
-    span = np.maximum((end64 - 30 - joined).astype(int), 1)
+    # A churner's cards were all issued before the churn.
+    churn_date = outcomes.churned_on[customer]
+    last_issue = np.where(np.isnat(churn_date), end64 - 30, churn_date - 1)
+    span = np.maximum((last_issue - joined).astype(int), 1)
     issued = joined + (rng.random(m) * span).astype("timedelta64[D]")
     issued = np.where(is_primary, joined, issued)
     issued = np.maximum(issued, launch.min())
@@ -128,7 +131,6 @@ def generate_cards(
         expires = np.where(expires <= end64, expires + np.timedelta64(5 * 365, "D"), expires)
 
     closed = np.full(m, np.datetime64("NaT"), dtype="datetime64[D]")
-    churn_date = outcomes.churned_on[customer]
     closed = np.where(~np.isnat(churn_date), churn_date, closed)
     start64 = np.datetime64(start, "D")
     random_close = (~is_primary) & np.isnat(closed) & (rng.random(m) < 0.04)
