@@ -21,6 +21,7 @@ from typing import Final
 
 import numpy as np
 
+from cardwise.lake.schema import TOPICS
 from cardwise.privacy.masking import luhn_valid
 
 # --- names ------------------------------------------------------------------------------------------------
@@ -156,16 +157,7 @@ def mobile_phone(rng: np.random.Generator) -> str:
 
 # --- call-centre transcripts ------------------------------------------------------------------------------
 
-TRANSCRIPT_TOPICS: Final[tuple[str, ...]] = (
-    "complaint",
-    "cancellation_intent",
-    "card_loan_inquiry",
-    "lost_card",
-    "benefit_question",
-    "payment_inquiry",
-    "limit_increase",
-    "address_change",
-)
+TRANSCRIPT_TOPICS: Final[tuple[str, ...]] = TOPICS  # one list of topics, owned by the lake schema
 TOPIC_LABELS_KO: Final[dict[str, str]] = {
     "complaint": "불만·민원",
     "cancellation_intent": "해지 의사",

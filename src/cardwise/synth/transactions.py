@@ -502,87 +502,61 @@ def generate_fraud(
             gaps = rng.exponential(25 * 60 * 10**6, len(ep)).astype(np.int64)
             first = np.concatenate([[0], np.cumsum(size)[:-1]])
             offs = np.cumsum(gaps) - np.repeat(np.cumsum(gaps)[first] - gaps[first], size)
-            ts = np.repeat(t0 + hour0 * US_PER_HOUR, size) + offs
+            when = np.repeat(t0 + hour0 * US_PER_HOUR, size) + offs
             fw = world.fraud_weight[offline_cats]
-            cat = offline_cats[rng.choice(len(offline_cats), size=len(ep), p=fw / fw.sum())]
+            category = offline_cats[rng.choice(len(offline_cats), size=len(ep), p=fw / fw.sum())]
             home = pop.home_region[cust[ep]]
             elsewhere = rng.choice(r_n, size=n_ep, p=world.home_weight / world.home_weight.sum())
             slot = np.where(np.repeat(rng.random(n_ep) < 0.4, size), home, np.repeat(elsewhere, size))
-            rows = _materialize(
-                rng,
-                s,
-                customer=cust[ep],
-                category=cat,
-                ts=ts,
-                card=card[ep],
-                slot=slot,
-                force_online=np.zeros(len(ep), dtype=bool),
-                amount_mult=rng.lognormal(0.9, 0.5, len(ep)),
-                favourites=False,
-                fraud=FRAUD_SCENARIOS.index(name),
-            )
+            online = False
+            amount_mult = rng.lognormal(0.9, 0.5, len(ep))
         elif name == "overseas_card_not_present":
             size = np.clip(1 + rng.poisson(1.5, n_ep), 1, 6)
             ep = np.repeat(np.arange(n_ep), size)
             gaps = rng.exponential(40 * 60 * 10**6, len(ep)).astype(np.int64)
-            ts = np.repeat(t0 + rng.integers(0, 24, n_ep) * US_PER_HOUR, size) + np.cumsum(gaps) % (6 * US_PER_HOUR)
+            when = np.repeat(t0 + rng.integers(0, 24, n_ep) * US_PER_HOUR, size) + np.cumsum(gaps) % (6 * US_PER_HOUR)
             cands = np.array([world.cat(c) for c in _FRAUD_ONLINE_CATS])
-            cat = cands[rng.integers(0, len(cands), len(ep))]
-            rows = _materialize(
-                rng,
-                s,
-                customer=cust[ep],
-                category=cat,
-                ts=ts,
-                card=card[ep],
-                slot=np.full(len(ep), world.overseas_slot),
-                force_online=np.ones(len(ep), dtype=bool),
-                amount_mult=rng.lognormal(0.6, 0.6, len(ep)),
-                favourites=False,
-                fraud=FRAUD_SCENARIOS.index(name),
-            )
+            category = cands[rng.integers(0, len(cands), len(ep))]
+            slot = np.full(len(ep), world.overseas_slot)
+            online = True
+            amount_mult = rng.lognormal(0.6, 0.6, len(ep))
         elif name == "unusual_pattern":
             size = rng.integers(1, 3, n_ep)
             ep = np.repeat(np.arange(n_ep), size)
-            ts = (
+            when = (
                 np.repeat(t0, size) + rng.integers(1, 5, len(ep)) * US_PER_HOUR + rng.integers(0, 3600, len(ep)) * 10**6
             )
             # A category this customer hardly ever uses, in a region far from home.
             p = pref[cust[ep]][:, offline_cats]
             rare = 1.0 / (p + 1e-3)
-            cat = offline_cats[sample_rows(row_cdf(rare), np.arange(len(ep)), rng.random(len(ep)))]
+            category = offline_cats[sample_rows(row_cdf(rare), np.arange(len(ep)), rng.random(len(ep)))]
             home = pop.home_region[cust[ep]]
             far = rng.choice(r_n, size=len(ep), p=world.home_weight / world.home_weight.sum())
             far = np.where(far == home, (far + 7) % r_n, far)
-            rows = _materialize(
-                rng,
-                s,
-                customer=cust[ep],
-                category=cat,
-                ts=ts,
-                card=card[ep],
-                slot=far,
-                force_online=np.zeros(len(ep), dtype=bool),
-                amount_mult=rng.lognormal(0.4, 0.4, len(ep)),
-                favourites=False,
-                fraud=FRAUD_SCENARIOS.index(name),
-            )
+            slot = far
+            online = False
+            amount_mult = rng.lognormal(0.4, 0.4, len(ep))
         else:  # amount_spike
-            ts = t0 + rng.integers(10, 21, n_ep) * US_PER_HOUR + rng.integers(0, 3600, n_ep) * 10**6
+            when = t0 + rng.integers(10, 21, n_ep) * US_PER_HOUR + rng.integers(0, 3600, n_ep) * 10**6
             cands = np.array([world.cat(c) for c in _SPIKE_CATS])
-            cat = cands[rng.integers(0, len(cands), n_ep)]
-            rows = _materialize(
-                rng,
-                s,
-                customer=cust,
-                category=cat,
-                ts=ts,
-                card=card,
-                force_online=np.zeros(n_ep, dtype=bool),
-                amount_mult=rng.uniform(6, 20, n_ep),
-                favourites=False,
-                fraud=FRAUD_SCENARIOS.index(name),
-            )
+            category = cands[rng.integers(0, len(cands), n_ep)]
+            ep = np.arange(n_ep)
+            slot = None
+            online = False
+            amount_mult = rng.uniform(6, 20, n_ep)
+        rows = _materialize(
+            rng,
+            s,
+            customer=cust[ep],
+            category=category,
+            ts=when,
+            card=card[ep],
+            slot=slot,
+            force_online=np.full(len(ep), online),
+            amount_mult=amount_mult,
+            favourites=False,
+            fraud=FRAUD_SCENARIOS.index(name),
+        )
         parts.append(rows)
     out = TransactionRows.concat(parts)
     inside = (out.ts >= start_us) & (out.ts < end_us)
