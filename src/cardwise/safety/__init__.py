@@ -1,0 +1,1 @@
+"""SafetyOne: customer-set card controls before approval, anomaly alerts after it."""
