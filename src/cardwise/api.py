@@ -1,13 +1,36 @@
-"""The FastAPI application: every domain's router is mounted here."""
+"""The FastAPI application: every domain's router is mounted here, domain errors mapped once."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from cardwise import __version__
 from cardwise.config import Settings, get_settings
+from cardwise.core.errors import DomainError
 from cardwise.lake.views import router as lake_router
+from cardwise.merchant.views import router as merchant_router
+from cardwise.safety.views import backoffice as safety_backoffice
+from cardwise.safety.views import router as safety_router
 from cardwise.system.views import router as system_router
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    scheduler = None
+    if app.state.settings.scheduler_enabled:
+        from cardwise.scheduler import start_scheduler
+
+        scheduler = start_scheduler(app.state.settings)
+    yield
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)
+    engine = getattr(app.state, "engine", None)
+    if engine is not None:
+        engine.dispose()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -15,8 +38,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="cardwise",
         version=__version__,
         description="Customer-data and AI platform for card issuers (카드사 고객 데이터·AI 플랫폼).",
+        lifespan=_lifespan,
     )
     app.state.settings = settings or get_settings()
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(status_code=exc.status_code, content={"detail": exc.message})
+
     app.include_router(system_router)
     app.include_router(lake_router, prefix="/v1")
+    app.include_router(safety_router, prefix="/v1")
+    app.include_router(merchant_router, prefix="/v1")
+    app.include_router(safety_backoffice, prefix="/v1")
     return app

@@ -26,6 +26,8 @@ lake_app = typer.Typer(help="Inspect and validate the data lake.", no_args_is_he
 app.add_typer(lake_app, name="lake")
 db_app = typer.Typer(help="The relational store: migrations and loading.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+safety_app = typer.Typer(help="Card safety: controls, pauses, lost/stolen reports.", no_args_is_help=True)
+app.add_typer(safety_app, name="safety")
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -201,6 +203,41 @@ def db_load(lake: Annotated[Path | None, typer.Option(help="Lake directory.")] =
     settings = get_settings()
     run_db_upgrade(settings)
     run_db_load(settings, lake)
+
+
+@safety_app.command("switch-pauses")
+def switch_pauses_cmd() -> None:
+    """Start and end card pauses that are due (the scheduler runs this every minute; cron can too)."""
+    from cardwise.scheduler import switch_pauses_job
+
+    changed = switch_pauses_job(get_settings())
+    console.print(f"{changed} pauses switched")
+
+
+@app.command("worker")
+def worker(
+    once: Annotated[bool, typer.Option(help="Deliver what is due now and exit.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds to wait when nothing is due.")] = 1.0,
+) -> None:
+    """Deliver queued notifications (outbox) with retries and backoff."""
+    from cardwise.db.engine import engine_for
+    from cardwise.notify.channels import channels_for
+    from cardwise.notify.worker import run_forever, run_once
+
+    settings = get_settings()
+    engine = engine_for(settings)
+    channels = channels_for(settings)
+    try:
+        if once:
+            stats = run_once(engine, channels, max_attempts=settings.notify_max_attempts)
+            console.print(f"claimed {stats.claimed}, sent {stats.sent}, retried {stats.retried}, dead {stats.dead}")
+        else:
+            console.print("worker running; Ctrl+C to stop")
+            run_forever(engine, channels, interval=interval, max_attempts=settings.notify_max_attempts)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        engine.dispose()
 
 
 @app.command("serve")

@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    scheduler_enabled: bool = Field(default=True, description="Run the embedded job scheduler in `serve`.")
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    smtp_sender: str = "cardwise <no-reply@cardwise.example>"
+    sms_webhook_url: str | None = Field(
+        default=None, description="SMS gateway endpoint; messages go to the console if unset."
+    )
+    notify_max_attempts: int = Field(default=6, ge=1, le=50)
     # Keyed HMAC for card-number tokens: a token cannot be linked to a truncated number without it.
     pan_hmac_key: str = _DEV_PAN_KEY
 

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from cardwise.db import models
 from cardwise.lake.schema import table as lake_table
 from cardwise.lake.store import read_manifest, table_dir
+from cardwise.notify.models import CustomerContact
 
 Progress = Callable[[str, int], None]
 
@@ -26,6 +27,7 @@ LOADS: tuple[tuple[str, type[models.Base]], ...] = (
     ("customers", models.Customer),
     ("merchants", models.Merchant),
     ("cards", models.Card),
+    ("customer_identity", CustomerContact),
 )
 BATCH = 5_000
 

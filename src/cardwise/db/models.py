@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Integer, SmallInteger, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Integer, SmallInteger, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cardwise.db.base import Base
@@ -78,6 +78,7 @@ class Card(Base):
     issued_on: Mapped[date] = mapped_column(Date)
     expires_on: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
+    locked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # open lost/stolen report
     is_primary: Mapped[bool] = mapped_column(Boolean)
     contactless_enabled: Mapped[bool] = mapped_column(Boolean)
     overseas_enabled: Mapped[bool] = mapped_column(Boolean)

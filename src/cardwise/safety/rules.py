@@ -104,7 +104,11 @@ def evaluate(p: Purchase, controls: CardControls, state: CardState) -> Decision:
     reasons: list[Reason] = []
     # The issuer's own blocks come first and hold whatever the customer's controls say.
     if state.locked:
-        reasons.append(Reason("CARD_LOCKED", "분실·도난 신고로 정지된 카드입니다.", "The card is blocked after a lost/stolen report."))
+        reasons.append(
+            Reason(
+                "CARD_LOCKED", "분실·도난 신고로 정지된 카드입니다.", "The card is blocked after a lost/stolen report."
+            )
+        )
     if not state.active:
         reasons.append(Reason("CARD_CLOSED", "해지된 카드입니다.", "The card is closed."))
     if state.expires_on is not None and local.date() > state.expires_on:
@@ -117,19 +121,35 @@ def evaluate(p: Purchase, controls: CardControls, state: CardState) -> Decision:
 def _customer_rules(p: Purchase, c: CardControls, local: datetime) -> list[Reason]:
     out: list[Reason] = []
     if c.allowed_regions is not None and not _region_allowed(p, c.allowed_regions):
-        out.append(Reason("REGION_NOT_ALLOWED", "허용하지 않은 지역에서의 결제입니다.",
-                          "Payments in this region are not allowed on this card."))
+        out.append(
+            Reason(
+                "REGION_NOT_ALLOWED",
+                "허용하지 않은 지역에서의 결제입니다.",
+                "Payments in this region are not allowed on this card.",
+            )
+        )
     for w in c.blocked_windows:
         if w.contains(local):
-            out.append(Reason("TIME_BLOCKED", f"결제 차단 시간({w.describe_ko()})입니다.",
-                              f"Payments are blocked at this time ({w.start:%H:%M}-{w.end:%H:%M})."))
+            out.append(
+                Reason(
+                    "TIME_BLOCKED",
+                    f"결제 차단 시간({w.describe_ko()})입니다.",
+                    f"Payments are blocked at this time ({w.start:%H:%M}-{w.end:%H:%M}).",
+                )
+            )
             break
     if p.category_code in c.blocked_categories:
-        out.append(Reason("CATEGORY_BLOCKED", "차단한 업종의 가맹점입니다.",
-                          "Payments in this merchant category are blocked."))
+        out.append(
+            Reason("CATEGORY_BLOCKED", "차단한 업종의 가맹점입니다.", "Payments in this merchant category are blocked.")
+        )
     if c.max_amount_krw is not None and p.amount_krw > c.max_amount_krw:
-        out.append(Reason("AMOUNT_OVER_LIMIT", f"1회 결제 한도({c.max_amount_krw:,}원)를 넘었습니다.",
-                          f"The amount exceeds the per-payment limit of KRW {c.max_amount_krw:,}."))
+        out.append(
+            Reason(
+                "AMOUNT_OVER_LIMIT",
+                f"1회 결제 한도({c.max_amount_krw:,}원)를 넘었습니다.",
+                f"The amount exceeds the per-payment limit of KRW {c.max_amount_krw:,}.",
+            )
+        )
     if c.block_online and p.channel == "online":
         out.append(Reason("ONLINE_BLOCKED", "온라인 결제를 차단했습니다.", "Online payments are blocked."))
     if c.block_overseas and (p.channel == "overseas" or p.region_code == OVERSEAS):

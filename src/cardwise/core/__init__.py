@@ -1,0 +1,1 @@
+"""Cross-domain building blocks: domain errors shared by every service."""

@@ -1,0 +1,1 @@
+"""Notifications: a transactional outbox and a worker that delivers each message once."""

@@ -1,0 +1,429 @@
+"""Card-safety services: authorizations, controls, pauses, lost/stolen reports.
+
+Services take an explicit session and flush; the request (or job) commits. Each authorization is
+recorded exactly once per idempotency key, and a declined one queues its notification in the same
+transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cardwise.core.errors import Conflict, Invalid, NotFound
+from cardwise.db.models import Card, Category, Merchant, Region
+from cardwise.db.types import utcnow
+from cardwise.notify.service import enqueue
+from cardwise.safety.models import Authorization, CardControl, CardEvent, CardPause, LostReport
+from cardwise.safety.rules import SEOUL, CardControls, CardState, Decision, Purchase, Reason, TimeWindow, evaluate
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    idempotency_key: str
+    card_token: str
+    amount_krw: int
+    merchant_id: int
+    at: datetime
+    channel: str
+    contactless: bool = False
+
+    def fingerprint(self) -> str:
+        body = json.dumps(
+            [self.card_token, self.amount_krw, self.merchant_id, self.at.isoformat(), self.channel, self.contactless]
+        )
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class AuthorizationResult:
+    authorization_id: int
+    approved: bool
+    reasons: tuple[Reason, ...]
+    card_last4: str
+    replayed: bool  # an earlier answer to the same idempotency key
+
+
+# --- reading controls ---------------------------------------------------------------------------------------
+
+
+def controls_from_row(row: CardControl | None) -> CardControls:
+    if row is None:
+        return CardControls()
+    return CardControls(
+        allowed_regions=frozenset(row.allowed_regions) if row.allowed_regions is not None else None,
+        blocked_windows=tuple(
+            TimeWindow(frozenset(w["days"]), time.fromisoformat(w["start"]), time.fromisoformat(w["end"]))
+            for w in row.blocked_windows
+        ),
+        blocked_categories=frozenset(row.blocked_categories),
+        max_amount_krw=row.max_amount_krw,
+        block_online=row.block_online,
+        block_overseas=row.block_overseas,
+        block_contactless=row.block_contactless,
+    )
+
+
+def _paused_at(session: Session, card_id: int, at: datetime) -> bool:
+    # The interval is the truth; the scheduler's status switch is for records and messages, so a
+    # late scheduler can never keep the controls suspended longer than the customer asked.
+    return (
+        session.execute(
+            select(func.count())
+            .select_from(CardPause)
+            .where(
+                CardPause.card_id == card_id,
+                CardPause.status != "cancelled",
+                CardPause.starts_at <= at,
+                CardPause.ends_at > at,
+            )
+        ).scalar_one()
+        > 0
+    )
+
+
+def _merchant(session: Session, merchant_id: int) -> tuple[str, str, str | None]:
+    row = session.execute(
+        select(Merchant.category_code, Merchant.region_code, Region.parent_code)
+        .join(Region, Region.region_code == Merchant.region_code)
+        .where(Merchant.merchant_id == merchant_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"merchant {merchant_id} does not exist")
+    category, region, parent = row
+    province = None if region == "XX" else (parent or region)
+    return category, region, province
+
+
+# --- authorizations -----------------------------------------------------------------------------------------
+
+
+def _existing(session: Session, req: AuthorizationRequest) -> AuthorizationResult | None:
+    row = session.execute(
+        select(Authorization, Card.last4)
+        .join(Card, Card.card_id == Authorization.card_id)
+        .where(Authorization.idempotency_key == req.idempotency_key)
+    ).one_or_none()
+    if row is None:
+        return None
+    auth, last4 = row
+    if auth.request_hash != req.fingerprint():
+        raise Conflict(f"idempotency key {req.idempotency_key!r} was already used for a different request")
+    reasons = tuple(Reason(r["code"], r["message_ko"], r["message_en"]) for r in auth.reasons)
+    return AuthorizationResult(auth.authorization_id, auth.approved, reasons, last4, replayed=True)
+
+
+def authorize(session: Session, req: AuthorizationRequest) -> AuthorizationResult:
+    """Decide, record once, and queue a message for a decline, all in the caller's transaction."""
+    if (done := _existing(session, req)) is not None:
+        return done
+    card = session.execute(select(Card).where(Card.token == req.card_token)).scalar_one_or_none()
+    if card is None:
+        raise NotFound("unknown card")
+    category, region, province = _merchant(session, req.merchant_id)
+    controls = controls_from_row(session.get(CardControl, card.card_id))
+    state = CardState(
+        active=card.closed_on is None,
+        locked=card.locked,
+        expires_on=card.expires_on,
+        paused=_paused_at(session, card.card_id, req.at),
+    )
+    decision = evaluate(
+        Purchase(
+            amount_krw=req.amount_krw,
+            category_code=category,
+            region_code=region,
+            province_code=province,
+            channel=req.channel,
+            contactless=req.contactless,
+            at=req.at,
+        ),
+        controls,
+        state,
+    )
+    auth = Authorization(
+        idempotency_key=req.idempotency_key,
+        request_hash=req.fingerprint(),
+        card_id=card.card_id,
+        merchant_id=req.merchant_id,
+        amount_krw=req.amount_krw,
+        requested_at=req.at,
+        channel=req.channel,
+        contactless=req.contactless,
+        approved=decision.approved,
+        reasons=[{"code": r.code, "message_ko": r.message_ko, "message_en": r.message_en} for r in decision.reasons],
+    )
+    try:
+        with session.begin_nested():  # a concurrent retry with the same key loses here, not the whole request
+            session.add(auth)
+            session.flush()
+    except IntegrityError:
+        done = _existing(session, req)
+        if done is None:
+            raise
+        return done
+    if not decision.approved:
+        _queue_decline_message(session, card, auth, decision)
+    return AuthorizationResult(auth.authorization_id, decision.approved, decision.reasons, card.last4, replayed=False)
+
+
+def _queue_decline_message(session: Session, card: Card, auth: Authorization, decision: Decision) -> None:
+    local = auth.requested_at.astimezone(SEOUL)
+    why = " ".join(r.message_ko for r in decision.reasons)
+    enqueue(
+        session,
+        dedupe_key=f"auth-declined:{auth.authorization_id}",
+        customer_id=card.customer_id,
+        kind="authorization_declined",
+        subject="[cardwise] 결제가 거절되었습니다",
+        body=(
+            f"[cardwise] 카드(끝자리 {card.last4}) {local:%Y.%m.%d %H:%M} {auth.amount_krw:,}원 결제가 "
+            f"거절되었습니다. 사유: {why}"
+        ),
+        payload={"authorization_id": auth.authorization_id, "card_id": card.card_id, "codes": list(decision.codes)},
+    )
+
+
+# --- controls, pauses, reports -------------------------------------------------------------------------------
+
+
+def get_card(session: Session, card_id: int) -> Card:
+    card = session.get(Card, card_id)
+    if card is None:
+        raise NotFound(f"card {card_id} does not exist")
+    return card
+
+
+def record_event(session: Session, card_id: int, kind: str, **detail: object) -> None:
+    session.add(CardEvent(card_id=card_id, kind=kind, detail=detail))
+
+
+def set_controls(
+    session: Session,
+    *,
+    card_id: int,
+    allowed_regions: list[str] | None,
+    blocked_windows: list[dict[str, object]],
+    blocked_categories: list[str],
+    max_amount_krw: int | None,
+    block_online: bool,
+    block_overseas: bool,
+    block_contactless: bool,
+) -> CardControl:
+    get_card(session, card_id)
+    if allowed_regions is not None:
+        known = set(
+            session.execute(select(Region.region_code).where(Region.region_code.in_(allowed_regions))).scalars()
+        )
+        if unknown := sorted(set(allowed_regions) - known):
+            raise Invalid(f"unknown region codes: {', '.join(unknown)}")
+    if blocked_categories:
+        known = set(
+            session.execute(
+                select(Category.category_code).where(Category.category_code.in_(blocked_categories))
+            ).scalars()
+        )
+        if unknown := sorted(set(blocked_categories) - known):
+            raise Invalid(f"unknown category codes: {', '.join(unknown)}")
+    row = session.get(CardControl, card_id) or CardControl(card_id=card_id)
+    row.allowed_regions = sorted(set(allowed_regions)) if allowed_regions is not None else None
+    row.blocked_windows = blocked_windows
+    row.blocked_categories = sorted(set(blocked_categories))
+    row.max_amount_krw = max_amount_krw
+    row.block_online, row.block_overseas, row.block_contactless = block_online, block_overseas, block_contactless
+    row.updated_at = utcnow()
+    session.add(row)
+    record_event(session, card_id, "controls_changed")
+    session.flush()
+    return row
+
+
+def get_controls(session: Session, card_id: int) -> CardControl:
+    get_card(session, card_id)
+    return session.get(CardControl, card_id) or CardControl(
+        card_id=card_id,
+        allowed_regions=None,
+        blocked_windows=[],
+        blocked_categories=[],
+        max_amount_krw=None,
+        block_online=False,
+        block_overseas=False,
+        block_contactless=False,
+    )
+
+
+def create_pause(session: Session, *, card_id: int, starts_at: datetime, ends_at: datetime, now: datetime) -> CardPause:
+    get_card(session, card_id)
+    if ends_at <= starts_at:
+        raise Invalid("a pause must end after it starts")
+    if ends_at <= now:
+        raise Invalid("a pause must end in the future")
+    pause = CardPause(card_id=card_id, starts_at=starts_at, ends_at=ends_at, status="scheduled")
+    session.add(pause)
+    session.flush()
+    record_event(session, card_id, "pause_scheduled", pause_id=pause.pause_id)
+    switch_pauses(session, now=now)
+    return pause
+
+
+def cancel_pause(session: Session, *, card_id: int, pause_id: int) -> CardPause:
+    pause = session.get(CardPause, pause_id)
+    if pause is None or pause.card_id != card_id:
+        raise NotFound(f"pause {pause_id} does not exist for card {card_id}")
+    if pause.status in ("ended", "cancelled"):
+        raise Conflict(f"pause {pause_id} is already {pause.status}")
+    pause.status = "cancelled"
+    record_event(session, card_id, "pause_cancelled", pause_id=pause_id)
+    session.flush()
+    return pause
+
+
+def switch_pauses(session: Session, *, now: datetime) -> list[tuple[int, str]]:
+    """Move pauses to active at their start and to ended at their end; record and announce each change."""
+    changes: list[tuple[int, str]] = []
+    due = (
+        session.execute(
+            select(CardPause)
+            .where(
+                ((CardPause.status == "scheduled") & (CardPause.starts_at <= now))
+                | ((CardPause.status == "active") & (CardPause.ends_at <= now))
+            )
+            .order_by(CardPause.pause_id)
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
+    for pause in due:
+        new = "ended" if pause.ends_at <= now else "active"
+        pause.status = new
+        card = session.get(Card, pause.card_id)
+        assert card is not None
+        record_event(
+            session, pause.card_id, f"pause_{'ended' if new == 'ended' else 'started'}", pause_id=pause.pause_id
+        )
+        local_end = pause.ends_at.astimezone(SEOUL)
+        text = (
+            f"[cardwise] 카드(끝자리 {card.last4}) 안심설정 일시정지가 시작되었습니다. "
+            f"{local_end:%Y.%m.%d %H:%M}까지 설정한 차단 규칙이 적용되지 않습니다."
+            if new == "active"
+            else f"[cardwise] 카드(끝자리 {card.last4}) 안심설정 일시정지가 끝나 차단 규칙이 다시 적용됩니다."
+        )
+        enqueue(
+            session,
+            dedupe_key=f"pause-{new}:{pause.pause_id}",
+            customer_id=card.customer_id,
+            kind=f"pause_{new}",
+            subject="[cardwise] 안심설정 일시정지",
+            body=text,
+            payload={"pause_id": pause.pause_id, "card_id": card.card_id},
+        )
+        changes.append((pause.pause_id, new))
+    session.flush()
+    return changes
+
+
+def report_lost(session: Session, *, card_id: int, kind: str) -> LostReport:
+    card = get_card(session, card_id)
+    if card.closed_on is not None:
+        raise Conflict(f"card {card_id} is closed")
+    open_report = session.execute(
+        select(LostReport).where(LostReport.card_id == card_id, LostReport.status == "open")
+    ).scalar_one_or_none()
+    if open_report is not None:
+        return open_report
+    # Lock first, in the same transaction: from this commit on every authorization is declined.
+    session.execute(update(Card).where(Card.card_id == card_id).values(locked=True))
+    report = LostReport(card_id=card_id, kind=kind, status="open")
+    session.add(report)
+    session.flush()
+    record_event(session, card_id, "locked", report_id=report.report_id, report_kind=kind)
+    enqueue(
+        session,
+        dedupe_key=f"lost-report:{report.report_id}",
+        customer_id=card.customer_id,
+        kind="card_locked",
+        subject="[cardwise] 분실·도난 신고 접수",
+        body=f"[cardwise] 카드(끝자리 {card.last4}) {'분실' if kind == 'lost' else '도난'} 신고가 접수되어 "
+        "즉시 사용이 정지되었습니다.",
+        payload={"report_id": report.report_id, "card_id": card_id},
+    )
+    return report
+
+
+def list_reports(session: Session, *, status: str | None, limit: int, offset: int) -> list[LostReport]:
+    q = select(LostReport).order_by(LostReport.report_id.desc()).limit(limit).offset(offset)
+    if status:
+        q = q.where(LostReport.status == status)
+    return list(session.execute(q).scalars())
+
+
+def close_report(session: Session, *, report_id: int, reissue: bool, pan_key: str, today: date) -> LostReport:
+    """Found: unlock the card. Reissue: close the old card and issue a new one with the same controls."""
+    report = session.get(LostReport, report_id)
+    if report is None:
+        raise NotFound(f"report {report_id} does not exist")
+    if report.status != "open":
+        raise Conflict(f"report {report_id} is already closed")
+    card = get_card(session, report.card_id)
+    report.status, report.closed_at = "closed", utcnow()
+    if reissue:
+        new_card = _reissue(session, card, pan_key=pan_key, today=today)
+        report.resolution, report.replacement_card_id = "reissued", new_card.card_id
+        record_event(session, card.card_id, "reissued", report_id=report_id, replacement_card_id=new_card.card_id)
+    else:
+        card.locked = False
+        report.resolution = "found"
+        record_event(session, card.card_id, "unlocked", report_id=report_id)
+    session.flush()
+    return report
+
+
+def _reissue(session: Session, card: Card, *, pan_key: str, today: date) -> Card:
+    import secrets
+
+    from cardwise.privacy.pan import last_four, luhn_check_digit, tokenize_pan
+
+    partial = "9440" + "".join(secrets.choice("0123456789") for _ in range(11))
+    pan = partial + str(luhn_check_digit(partial))  # exists only here, long enough to tokenise
+    next_id = (session.execute(select(func.max(Card.card_id))).scalar_one() or 0) + 1
+    new = Card(
+        card_id=next_id,
+        customer_id=card.customer_id,
+        product_id=card.product_id,
+        card_type=card.card_type,
+        token=tokenize_pan(pan, pan_key),
+        last4=last_four(pan),
+        brand=card.brand,
+        issued_on=today,
+        expires_on=date(today.year + 5, today.month, min(today.day, 28)),
+        closed_on=None,
+        locked=False,
+        is_primary=card.is_primary,
+        contactless_enabled=card.contactless_enabled,
+        overseas_enabled=card.overseas_enabled,
+    )
+    card.closed_on = today
+    session.add(new)
+    session.flush()
+    old = session.get(CardControl, card.card_id)
+    if old is not None:
+        session.add(
+            CardControl(
+                card_id=new.card_id,
+                allowed_regions=old.allowed_regions,
+                blocked_windows=old.blocked_windows,
+                blocked_categories=old.blocked_categories,
+                max_amount_krw=old.max_amount_krw,
+                block_online=old.block_online,
+                block_overseas=old.block_overseas,
+                block_contactless=old.block_contactless,
+            )
+        )
+    return new

@@ -1,0 +1,157 @@
+"""Card-safety HTTP API: authorizations, card controls, pauses, lost/stolen reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+
+from cardwise.core.errors import Invalid
+from cardwise.db.types import utcnow
+from cardwise.deps import SessionDep, SettingsDep
+from cardwise.safety import service
+from cardwise.safety.models import CardControl, CardPause, LostReport
+from cardwise.safety.schemas import (
+    AuthorizationIn,
+    AuthorizationOut,
+    CloseReportIn,
+    ControlsIn,
+    ControlsOut,
+    LostReportIn,
+    LostReportOut,
+    PauseIn,
+    PauseOut,
+    ReasonOut,
+)
+
+router = APIRouter(tags=["card safety"])
+backoffice = APIRouter(prefix="/backoffice", tags=["back office"])
+
+
+@router.post("/authorizations", response_model=AuthorizationOut)
+def authorize(
+    body: AuthorizationIn,
+    session: SessionDep,
+    idempotency_key: Annotated[str | None, Header(min_length=8, max_length=128)] = None,
+) -> AuthorizationOut:
+    """Decide an authorization before approval. Retries with the same idempotency key get the same answer."""
+    key = idempotency_key or body.idempotency_key
+    if not key:
+        raise Invalid("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
+    result = service.authorize(
+        session,
+        service.AuthorizationRequest(
+            idempotency_key=key,
+            card_token=body.card_token,
+            amount_krw=body.amount_krw,
+            merchant_id=body.merchant_id,
+            at=body.timestamp,
+            channel=body.channel,
+            contactless=body.contactless,
+        ),
+    )
+    session.commit()
+    return AuthorizationOut(
+        authorization_id=result.authorization_id,
+        approved=result.approved,
+        decision="APPROVED" if result.approved else "DECLINED",
+        reasons=[ReasonOut(code=r.code, message_ko=r.message_ko, message_en=r.message_en) for r in result.reasons],
+        card_last4=result.card_last4,
+        replayed=result.replayed,
+    )
+
+
+def _controls_out(row: CardControl) -> ControlsOut:
+    return ControlsOut(
+        card_id=row.card_id,
+        allowed_regions=row.allowed_regions,
+        blocked_windows=row.blocked_windows,  # type: ignore[arg-type]
+        blocked_categories=row.blocked_categories,
+        max_amount_krw=row.max_amount_krw,
+        block_online=row.block_online,
+        block_overseas=row.block_overseas,
+        block_contactless=row.block_contactless,
+    )
+
+
+@router.get("/cards/{card_id}/controls", response_model=ControlsOut)
+def get_controls(card_id: int, session: SessionDep) -> ControlsOut:
+    return _controls_out(service.get_controls(session, card_id))
+
+
+@router.put("/cards/{card_id}/controls", response_model=ControlsOut)
+def put_controls(card_id: int, body: ControlsIn, session: SessionDep) -> ControlsOut:
+    """Replace the card's rules: allowed regions, blocked time windows, blocked categories, limits, channels."""
+    row = service.set_controls(
+        session,
+        card_id=card_id,
+        allowed_regions=body.allowed_regions,
+        blocked_windows=[w.model_dump() for w in body.blocked_windows],
+        blocked_categories=body.blocked_categories,
+        max_amount_krw=body.max_amount_krw,
+        block_online=body.block_online,
+        block_overseas=body.block_overseas,
+        block_contactless=body.block_contactless,
+    )
+    session.commit()
+    return _controls_out(row)
+
+
+def _pause_out(p: CardPause) -> PauseOut:
+    return PauseOut(pause_id=p.pause_id, card_id=p.card_id, starts_at=p.starts_at, ends_at=p.ends_at, status=p.status)
+
+
+@router.post("/cards/{card_id}/pauses", response_model=PauseOut, status_code=201)
+def create_pause(card_id: int, body: PauseIn, session: SessionDep) -> PauseOut:
+    """Suspend the card's rules between two moments (a lost/stolen lock stays in force)."""
+    pause = service.create_pause(session, card_id=card_id, starts_at=body.starts_at, ends_at=body.ends_at, now=utcnow())
+    session.commit()
+    return _pause_out(pause)
+
+
+@router.delete("/cards/{card_id}/pauses/{pause_id}", response_model=PauseOut)
+def cancel_pause(card_id: int, pause_id: int, session: SessionDep) -> PauseOut:
+    pause = service.cancel_pause(session, card_id=card_id, pause_id=pause_id)
+    session.commit()
+    return _pause_out(pause)
+
+
+def _report_out(r: LostReport) -> LostReportOut:
+    return LostReportOut(
+        report_id=r.report_id,
+        card_id=r.card_id,
+        kind=r.kind,
+        status=r.status,
+        reported_at=r.reported_at,
+        closed_at=r.closed_at,
+        resolution=r.resolution,
+        replacement_card_id=r.replacement_card_id,
+    )
+
+
+@router.post("/cards/{card_id}/lost-report", response_model=LostReportOut, status_code=201)
+def report_lost(card_id: int, body: LostReportIn, session: SessionDep) -> LostReportOut:
+    """Report the card lost or stolen: it is locked at once and every authorization is declined."""
+    report = service.report_lost(session, card_id=card_id, kind=body.kind)
+    session.commit()
+    return _report_out(report)
+
+
+@backoffice.get("/lost-reports", response_model=list[LostReportOut])
+def list_reports(
+    session: SessionDep,
+    status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[LostReportOut]:
+    return [_report_out(r) for r in service.list_reports(session, status=status, limit=limit, offset=offset)]
+
+
+@backoffice.post("/lost-reports/{report_id}/close", response_model=LostReportOut)
+def close_report(report_id: int, body: CloseReportIn, session: SessionDep, settings: SettingsDep) -> LostReportOut:
+    report = service.close_report(
+        session, report_id=report_id, reissue=body.reissue, pan_key=settings.pan_hmac_key, today=date.today()
+    )
+    session.commit()
+    return _report_out(report)
