@@ -34,7 +34,7 @@ def lake_con(small_lake: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(environment="test", data_dir=tmp_path / "var", pan_hmac_key=TEST_PAN_KEY)
+    return Settings(environment="test", data_dir=tmp_path / "var", pan_hmac_key=TEST_PAN_KEY, scheduler_enabled=False)
 
 
 def postgres_url() -> str | None:

@@ -14,8 +14,15 @@ FRI = datetime(2023, 10, 6, tzinfo=SEOUL)  # a Friday
 
 
 def purchase(**kw: object) -> Purchase:
-    base: dict[str, object] = dict(amount_krw=10_000, category_code="CAFE", region_code="11680", province_code="11",
-                                   channel="offline", contactless=False, at=FRI.replace(hour=12))
+    base: dict[str, object] = dict(
+        amount_krw=10_000,
+        category_code="CAFE",
+        region_code="11680",
+        province_code="11",
+        channel="offline",
+        contactless=False,
+        at=FRI.replace(hour=12),
+    )
     base.update(kw)
     return Purchase(**base)  # type: ignore[arg-type]
 
@@ -26,8 +33,12 @@ def test_no_controls_approves() -> None:
 
 
 def test_every_matching_rule_is_reported() -> None:
-    controls = CardControls(allowed_regions=frozenset({"26"}), blocked_categories=frozenset({"CAFE"}),
-                            max_amount_krw=5_000, block_contactless=True)
+    controls = CardControls(
+        allowed_regions=frozenset({"26"}),
+        blocked_categories=frozenset({"CAFE"}),
+        max_amount_krw=5_000,
+        block_contactless=True,
+    )
     d = evaluate(purchase(contactless=True), controls, CardState())
     assert not d.approved
     assert d.codes == ("REGION_NOT_ALLOWED", "CATEGORY_BLOCKED", "AMOUNT_OVER_LIMIT", "CONTACTLESS_BLOCKED")
@@ -84,7 +95,8 @@ def test_closed_and_expired_cards() -> None:
 categories = st.sampled_from(["CAFE", "KOREAN", "JEWELRY", "ONLINE_MALL", "GAS_STATION"])
 regions = st.sampled_from([("11680", "11"), ("11440", "11"), ("26", "26"), ("41", "41"), ("XX", None)])
 moments = st.datetimes(min_value=datetime(2022, 10, 1), max_value=datetime(2023, 10, 31)).map(
-    lambda d: d.replace(tzinfo=SEOUL))
+    lambda d: d.replace(tzinfo=SEOUL)
+)
 minute_times = st.builds(time, st.integers(0, 23), st.integers(0, 59))
 windows = st.builds(TimeWindow, st.frozensets(st.integers(0, 6), min_size=1), minute_times, minute_times)
 
@@ -92,10 +104,15 @@ windows = st.builds(TimeWindow, st.frozensets(st.integers(0, 6), min_size=1), mi
 @st.composite
 def purchases(draw: st.DrawFn) -> Purchase:
     region, province = draw(regions)
-    return Purchase(amount_krw=draw(st.integers(100, 10_000_000)), category_code=draw(categories),
-                    region_code=region, province_code=province,
-                    channel="overseas" if region == "XX" else draw(st.sampled_from(["offline", "online"])),
-                    contactless=draw(st.booleans()), at=draw(moments))
+    return Purchase(
+        amount_krw=draw(st.integers(100, 10_000_000)),
+        category_code=draw(categories),
+        region_code=region,
+        province_code=province,
+        channel="overseas" if region == "XX" else draw(st.sampled_from(["offline", "online"])),
+        contactless=draw(st.booleans()),
+        at=draw(moments),
+    )
 
 
 controls_st = st.builds(
@@ -104,10 +121,17 @@ controls_st = st.builds(
     blocked_windows=st.lists(windows, max_size=3).map(tuple),
     blocked_categories=st.frozensets(categories),
     max_amount_krw=st.none() | st.integers(1_000, 5_000_000),
-    block_online=st.booleans(), block_overseas=st.booleans(), block_contactless=st.booleans(),
+    block_online=st.booleans(),
+    block_overseas=st.booleans(),
+    block_contactless=st.booleans(),
 )
-states = st.builds(CardState, active=st.booleans(), locked=st.booleans(), paused=st.booleans(),
-                   expires_on=st.none() | st.dates(date(2022, 1, 1), date(2026, 1, 1)))
+states = st.builds(
+    CardState,
+    active=st.booleans(),
+    locked=st.booleans(),
+    paused=st.booleans(),
+    expires_on=st.none() | st.dates(date(2022, 1, 1), date(2026, 1, 1)),
+)
 
 
 @given(purchases(), controls_st, states)

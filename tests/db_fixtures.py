@@ -1,0 +1,46 @@
+"""Database fixtures (imported by the conftest files that need them): every test runs on SQLite, and on PostgreSQL when CI provides one.
+
+PostgreSQL tests get a schema of their own per session, dropped at the end, so runs never see
+each other's tables.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+
+from cardwise.db.engine import make_engine
+from tests.conftest import postgres_url
+
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'cardwise.db'}"
+        return
+    base = postgres_url()
+    if not base:
+        pytest.skip("CARDWISE_TEST_POSTGRES_URL is not set")
+    schema = f"cw_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()

@@ -1,0 +1,113 @@
+"""A loaded database per back end (session-wide), an API client on it, and fresh cards per test."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select, text
+
+from cardwise.api import create_app
+from cardwise.config import Settings
+from cardwise.db.engine import make_engine
+from cardwise.db.load import load_lake
+from cardwise.db.migrate import upgrade
+from cardwise.db.models import Card, Merchant, Region
+from tests.conftest import TEST_PAN_KEY, postgres_url
+
+
+@dataclass
+class LoadedDb:
+    url: str
+    engine: Engine
+    settings: Settings
+    cards: Iterator[tuple[int, str, int]]  # card_id, token, customer_id of cards no test has touched yet
+
+
+@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def loaded_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, small_lake: Path
+) -> Iterator[LoadedDb]:
+    admin = None
+    schema = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('safety') / 'cardwise.db'}"
+    else:
+        base = postgres_url()
+        if not base:
+            pytest.skip("CARDWISE_TEST_POSTGRES_URL is not set")
+        schema = f"cw_test_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        load_lake(conn, small_lake)
+        rows = conn.execute(
+            select(Card.card_id, Card.token, Card.customer_id).where(Card.closed_on.is_(None)).order_by(Card.card_id)
+        ).all()
+    settings = Settings(
+        environment="test",
+        database_url=url,
+        data_dir=tmp_path_factory.mktemp("var"),
+        pan_hmac_key=TEST_PAN_KEY,
+        scheduler_enabled=False,
+    )
+    yield LoadedDb(url=url, engine=engine, settings=settings, cards=iter([tuple(r) for r in rows]))  # type: ignore[misc]
+    engine.dispose()
+    if admin is not None:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def db(loaded_db: LoadedDb) -> LoadedDb:
+    return loaded_db
+
+
+@pytest.fixture
+def card(db: LoadedDb) -> tuple[int, str, int]:
+    return next(db.cards)
+
+
+@pytest.fixture
+def client(db: LoadedDb) -> Iterator[TestClient]:
+    with TestClient(create_app(db.settings)) as c:
+        yield c
+
+
+def merchant_in(
+    db: LoadedDb,
+    *,
+    category: str | None = None,
+    province: str | None = None,
+    overseas: bool = False,
+    online: bool | None = None,
+) -> int:
+    stmt = select(Merchant.merchant_id).join(Region, Region.region_code == Merchant.region_code)
+    if category:
+        stmt = stmt.where(Merchant.category_code == category)
+    if overseas:
+        stmt = stmt.where(Merchant.region_code == "XX")
+    elif province:
+        stmt = stmt.where((Region.parent_code == province) | (Region.region_code == province))
+    if online is not None:
+        stmt = stmt.where(Merchant.channel == ("online" if online else "offline"))
+    with db.engine.connect() as conn:
+        mid = conn.execute(stmt.order_by(Merchant.merchant_id).limit(1)).scalar_one()
+    return int(mid)
+
+
+_keys = itertools.count()
+
+
+def new_key() -> str:
+    return f"test-{uuid.uuid4().hex}-{next(_keys)}"
