@@ -1,4 +1,4 @@
-"""Database fixtures (imported by the conftest files that need them): every test runs on SQLite, and on PostgreSQL when CI provides one.
+"""Database fixtures, imported by the conftest files that need them.
 
 PostgreSQL tests get a schema of their own per session, dropped at the end, so runs never see
 each other's tables.
