@@ -29,7 +29,9 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per request on the authorization path; stale connections are
+    # recycled by age instead and a failed request is retried by the client with its idempotency key.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def engine_for(settings: Settings) -> Engine:

@@ -16,6 +16,10 @@ from cardwise.notify.models import OutboxMessage
 _CHANNEL_FOR_PREFERENCE = {"sms": "sms", "email": "email", "push": "console"}
 
 
+def channel_for_preference(preference: str | None) -> str:
+    return _CHANNEL_FOR_PREFERENCE.get(preference or "", "console")
+
+
 def enqueue(
     session: Session,
     *,
@@ -34,7 +38,7 @@ def enqueue(
             pref = session.execute(
                 select(Customer.preferred_channel).where(Customer.customer_id == customer_id)
             ).scalar_one_or_none()
-        channel = _CHANNEL_FOR_PREFERENCE.get(pref or "", "console")
+        channel = channel_for_preference(pref)
     values = dict(
         dedupe_key=dedupe_key,
         customer_id=customer_id,

@@ -11,17 +11,18 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Exists, Row, exists, func, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cardwise.core.errors import Conflict, Invalid, NotFound
-from cardwise.db.models import Card, Category, Merchant, Region
+from cardwise.db.models import Card, Category, Customer, Merchant, Region
 from cardwise.db.types import utcnow
-from cardwise.notify.service import enqueue
+from cardwise.notify.service import channel_for_preference, enqueue
 from cardwise.safety.models import Authorization, CardControl, CardEvent, CardPause, LostReport
-from cardwise.safety.rules import SEOUL, CardControls, CardState, Decision, Purchase, Reason, TimeWindow, evaluate
+from cardwise.safety.rules import OVERSEAS, SEOUL, CardControls, CardState, Purchase, Reason, TimeWindow, evaluate
 
 
 @dataclass(frozen=True)
@@ -70,35 +71,47 @@ def controls_from_row(row: CardControl | None) -> CardControls:
     )
 
 
-def _paused_at(session: Session, card_id: int, at: datetime) -> bool:
+def _pause_active(card_id: object, at: datetime) -> Exists:
     # The interval is the truth; the scheduler's status switch is for records and messages, so a
     # late scheduler can never keep the controls suspended longer than the customer asked.
-    return (
-        session.execute(
-            select(func.count())
-            .select_from(CardPause)
-            .where(
-                CardPause.card_id == card_id,
-                CardPause.status != "cancelled",
-                CardPause.starts_at <= at,
-                CardPause.ends_at > at,
-            )
-        ).scalar_one()
-        > 0
+    return exists().where(
+        CardPause.card_id == card_id, CardPause.status != "cancelled", CardPause.starts_at <= at, CardPause.ends_at > at
     )
 
 
-def _merchant(session: Session, merchant_id: int) -> tuple[str, str, str | None]:
-    row = session.execute(
+def _decision_inputs(session: Session, req: AuthorizationRequest) -> Row[Any]:
+    """Everything a decision needs, card and merchant side, in one round trip."""
+    merchant = (
         select(Merchant.category_code, Merchant.region_code, Region.parent_code)
         .join(Region, Region.region_code == Merchant.region_code)
-        .where(Merchant.merchant_id == merchant_id)
+        .where(Merchant.merchant_id == req.merchant_id)
+        .subquery()
+    )
+    row = session.execute(
+        select(
+            Card.card_id,
+            Card.customer_id,
+            Card.last4,
+            Card.closed_on,
+            Card.locked,
+            Card.expires_on,
+            Customer.preferred_channel,
+            CardControl,
+            _pause_active(Card.card_id, req.at).label("paused"),
+            merchant.c.category_code,
+            merchant.c.region_code,
+            merchant.c.parent_code,
+        )
+        .join(Customer, Customer.customer_id == Card.customer_id)
+        .outerjoin(CardControl, CardControl.card_id == Card.card_id)
+        .outerjoin(merchant, true())
+        .where(Card.token == req.card_token)
     ).one_or_none()
     if row is None:
-        raise NotFound(f"merchant {merchant_id} does not exist")
-    category, region, parent = row
-    province = None if region == "XX" else (parent or region)
-    return category, region, province
+        raise NotFound("unknown card")
+    if row.category_code is None:
+        raise NotFound(f"merchant {req.merchant_id} does not exist")
+    return row
 
 
 # --- authorizations -----------------------------------------------------------------------------------------
@@ -106,88 +119,89 @@ def _merchant(session: Session, merchant_id: int) -> tuple[str, str, str | None]
 
 def _existing(session: Session, req: AuthorizationRequest) -> AuthorizationResult | None:
     row = session.execute(
-        select(Authorization, Card.last4)
+        select(
+            Authorization.authorization_id,
+            Authorization.request_hash,
+            Authorization.approved,
+            Authorization.reasons,
+            Card.last4,
+        )
         .join(Card, Card.card_id == Authorization.card_id)
         .where(Authorization.idempotency_key == req.idempotency_key)
     ).one_or_none()
     if row is None:
         return None
-    auth, last4 = row
-    if auth.request_hash != req.fingerprint():
+    if row.request_hash != req.fingerprint():
         raise Conflict(f"idempotency key {req.idempotency_key!r} was already used for a different request")
-    reasons = tuple(Reason(r["code"], r["message_ko"], r["message_en"]) for r in auth.reasons)
-    return AuthorizationResult(auth.authorization_id, auth.approved, reasons, last4, replayed=True)
+    reasons = tuple(Reason(r["code"], r["message_ko"], r["message_en"]) for r in row.reasons)
+    return AuthorizationResult(row.authorization_id, row.approved, reasons, row.last4, replayed=True)
 
 
 def authorize(session: Session, req: AuthorizationRequest) -> AuthorizationResult:
-    """Decide, record once, and queue a message for a decline, all in the caller's transaction."""
-    if (done := _existing(session, req)) is not None:
-        return done
-    card = session.execute(select(Card).where(Card.token == req.card_token)).scalar_one_or_none()
-    if card is None:
-        raise NotFound("unknown card")
-    category, region, province = _merchant(session, req.merchant_id)
-    controls = controls_from_row(session.get(CardControl, card.card_id))
+    """Decide, record once per idempotency key, and queue a message for a decline, in the caller's
+    transaction. The hot path is three statements: read the inputs, insert-or-skip, and (declines
+    only) queue the message."""
+    inputs = _decision_inputs(session, req)
+    region, parent = inputs.region_code, inputs.parent_code
+    province = None if region == OVERSEAS else (parent or region)
     state = CardState(
-        active=card.closed_on is None,
-        locked=card.locked,
-        expires_on=card.expires_on,
-        paused=_paused_at(session, card.card_id, req.at),
+        active=inputs.closed_on is None, locked=inputs.locked, expires_on=inputs.expires_on, paused=bool(inputs.paused)
     )
     decision = evaluate(
         Purchase(
             amount_krw=req.amount_krw,
-            category_code=category,
+            category_code=inputs.category_code,
             region_code=region,
             province_code=province,
             channel=req.channel,
             contactless=req.contactless,
             at=req.at,
         ),
-        controls,
+        controls_from_row(inputs.CardControl),
         state,
     )
-    auth = Authorization(
+    reasons = [{"code": r.code, "message_ko": r.message_ko, "message_en": r.message_en} for r in decision.reasons]
+    values = dict(
         idempotency_key=req.idempotency_key,
         request_hash=req.fingerprint(),
-        card_id=card.card_id,
+        card_id=inputs.card_id,
         merchant_id=req.merchant_id,
         amount_krw=req.amount_krw,
         requested_at=req.at,
         channel=req.channel,
         contactless=req.contactless,
         approved=decision.approved,
-        reasons=[{"code": r.code, "message_ko": r.message_ko, "message_en": r.message_en} for r in decision.reasons],
+        reasons=reasons,
+        created_at=utcnow(),
     )
-    try:
-        with session.begin_nested():  # a concurrent retry with the same key loses here, not the whole request
-            session.add(auth)
-            session.flush()
-    except IntegrityError:
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # A concurrent retry with the same key inserts nothing here and reads the winner's answer.
+    new_id = session.execute(
+        insert(Authorization)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(Authorization.authorization_id)
+    ).scalar_one_or_none()
+    if new_id is None:
         done = _existing(session, req)
-        if done is None:
-            raise
+        assert done is not None, "a conflicting insert always leaves the winning row"
         return done
     if not decision.approved:
-        _queue_decline_message(session, card, auth, decision)
-    return AuthorizationResult(auth.authorization_id, decision.approved, decision.reasons, card.last4, replayed=False)
-
-
-def _queue_decline_message(session: Session, card: Card, auth: Authorization, decision: Decision) -> None:
-    local = auth.requested_at.astimezone(SEOUL)
-    why = " ".join(r.message_ko for r in decision.reasons)
-    enqueue(
-        session,
-        dedupe_key=f"auth-declined:{auth.authorization_id}",
-        customer_id=card.customer_id,
-        kind="authorization_declined",
-        subject="[cardwise] 결제가 거절되었습니다",
-        body=(
-            f"[cardwise] 카드(끝자리 {card.last4}) {local:%Y.%m.%d %H:%M} {auth.amount_krw:,}원 결제가 "
-            f"거절되었습니다. 사유: {why}"
-        ),
-        payload={"authorization_id": auth.authorization_id, "card_id": card.card_id, "codes": list(decision.codes)},
-    )
+        local = req.at.astimezone(SEOUL)
+        enqueue(
+            session,
+            dedupe_key=f"auth-declined:{new_id}",
+            customer_id=inputs.customer_id,
+            channel=channel_for_preference(inputs.preferred_channel),
+            kind="authorization_declined",
+            subject="[cardwise] 결제가 거절되었습니다",
+            body=(
+                f"[cardwise] 카드(끝자리 {inputs.last4}) {local:%Y.%m.%d %H:%M} {req.amount_krw:,}원 결제가 "
+                f"거절되었습니다. 사유: {' '.join(r.message_ko for r in decision.reasons)}"
+            ),
+            payload={"authorization_id": new_id, "card_id": inputs.card_id, "codes": list(decision.codes)},
+        )
+    return AuthorizationResult(new_id, decision.approved, decision.reasons, inputs.last4, replayed=False)
 
 
 # --- controls, pauses, reports -------------------------------------------------------------------------------
