@@ -66,10 +66,17 @@ def prepare(db: str) -> tuple[str, Settings]:
         cards = s.execute(select(Card.card_id).where(Card.closed_on.is_(None))).scalars().all()
         rng = random.Random(1)
         for card_id in rng.sample(list(cards), len(cards) // 5):
-            service.set_controls(s, card_id=card_id, allowed_regions=None, blocked_windows=[
-                {"days": [0, 1, 2, 3, 4, 5, 6], "start": "01:00", "end": "05:00"}],
-                blocked_categories=["JEWELRY", "BAR"], max_amount_krw=1_000_000, block_online=False,
-                block_overseas=True, block_contactless=False)
+            service.set_controls(
+                s,
+                card_id=card_id,
+                allowed_regions=None,
+                blocked_windows=[{"days": [0, 1, 2, 3, 4, 5, 6], "start": "01:00", "end": "05:00"}],
+                blocked_categories=["JEWELRY", "BAR"],
+                max_amount_krw=1_000_000,
+                block_online=False,
+                block_overseas=True,
+                block_contactless=False,
+            )
         s.commit()
     engine.dispose()
     return url, settings
@@ -83,16 +90,30 @@ def workload(url: str, n: int) -> list[dict[str, object]]:
     engine.dispose()
     rng = random.Random(7)
     now = datetime.now(UTC)
-    return [{"card_token": rng.choice(tokens), "amount_krw": rng.randint(1, 400) * 1000,
-             "merchant_id": rng.choice(merchants), "timestamp": now.isoformat(),
-             "channel": rng.choice(["offline", "offline", "offline", "online"]),
-             "idempotency_key": f"bench-{uuid.uuid4().hex}"} for _ in range(n)]
+    return [
+        {
+            "card_token": rng.choice(tokens),
+            "amount_krw": rng.randint(1, 400) * 1000,
+            "merchant_id": rng.choice(merchants),
+            "timestamp": now.isoformat(),
+            "channel": rng.choice(["offline", "offline", "offline", "online"]),
+            "idempotency_key": f"bench-{uuid.uuid4().hex}",
+        }
+        for _ in range(n)
+    ]
 
 
 def bench_rules(n: int) -> dict[str, float]:
     controls = CardControls(blocked_categories=frozenset({"JEWELRY"}), max_amount_krw=1_000_000)
-    p = Purchase(amount_krw=50_000, category_code="CAFE", region_code="11680", province_code="11",
-                 channel="offline", contactless=False, at=datetime.now(UTC))
+    p = Purchase(
+        amount_krw=50_000,
+        category_code="CAFE",
+        region_code="11680",
+        province_code="11",
+        channel="offline",
+        contactless=False,
+        at=datetime.now(UTC),
+    )
     started = time.perf_counter()
     for _ in range(n):
         evaluate(p, controls, CardState())
@@ -107,16 +128,26 @@ def bench_in_process(url: str, reqs: list[dict[str, object]]) -> dict[str, float
     for r in reqs:
         t0 = time.perf_counter()
         with Session(engine) as s:
-            service.authorize(s, service.AuthorizationRequest(
-                idempotency_key=str(r["idempotency_key"]), card_token=str(r["card_token"]),
-                amount_krw=int(r["amount_krw"]), merchant_id=int(r["merchant_id"]),  # type: ignore[call-overload]
-                at=datetime.fromisoformat(str(r["timestamp"])), channel=str(r["channel"])))
+            service.authorize(
+                s,
+                service.AuthorizationRequest(
+                    idempotency_key=str(r["idempotency_key"]),
+                    card_token=str(r["card_token"]),
+                    amount_krw=int(r["amount_krw"]),
+                    merchant_id=int(r["merchant_id"]),  # type: ignore[call-overload]
+                    at=datetime.fromisoformat(str(r["timestamp"])),
+                    channel=str(r["channel"]),
+                ),
+            )
             s.commit()
         lat.append((time.perf_counter() - t0) * 1000)
     secs = time.perf_counter() - started
     engine.dispose()
-    return {"in_process_per_s": round(len(reqs) / secs), "in_process_p50_ms": round(pct(lat, 0.5), 2),
-            "in_process_p99_ms": round(pct(lat, 0.99), 2)}
+    return {
+        "in_process_per_s": round(len(reqs) / secs),
+        "in_process_p50_ms": round(pct(lat, 0.5), 2),
+        "in_process_p99_ms": round(pct(lat, 0.99), 2),
+    }
 
 
 async def _fire(base: str, reqs: list[dict[str, object]], concurrency: int) -> tuple[list[float], int, float]:
@@ -127,6 +158,7 @@ async def _fire(base: str, reqs: list[dict[str, object]], concurrency: int) -> t
         queue.put_nowait(r)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+
         async def worker() -> None:
             nonlocal errors
             while not queue.empty():
@@ -144,11 +176,19 @@ async def _fire(base: str, reqs: list[dict[str, object]], concurrency: int) -> t
 
 def bench_http(url: str, reqs: list[dict[str, object]], concurrency: int, workers: int) -> dict[str, float]:
     port = 8700 + random.randint(0, 200)
-    env = {**os.environ, "CARDWISE_DATABASE_URL": url, "CARDWISE_SCHEDULER_ENABLED": "false",
-           "CARDWISE_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "CARDWISE_DATABASE_URL": url,
+        "CARDWISE_SCHEDULER_ENABLED": "false",
+        "CARDWISE_LOG_LEVEL": "WARNING",
+    }
     exe = Path(sys.executable).with_name("cardwise")
-    server = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers", str(workers)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -163,9 +203,14 @@ def bench_http(url: str, reqs: list[dict[str, object]], concurrency: int, worker
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return {"http_per_s": round(len(lat) / secs), "http_p50_ms": round(pct(lat, 0.5), 2),
-            "http_p99_ms": round(pct(lat, 0.99), 2), "http_errors": errors, "http_workers": workers,
-            "concurrency": concurrency}
+    return {
+        "http_per_s": round(len(lat) / secs),
+        "http_p50_ms": round(pct(lat, 0.5), 2),
+        "http_p99_ms": round(pct(lat, 0.99), 2),
+        "http_errors": errors,
+        "http_workers": workers,
+        "concurrency": concurrency,
+    }
 
 
 def main() -> None:
@@ -180,11 +225,16 @@ def main() -> None:
     result.update(bench_rules(200_000))
     print(f"  pure rule evaluation: {result['rules_per_s']:,} decisions/s", flush=True)
     result.update(bench_in_process(url, workload(url, min(args.requests, 5_000))))
-    print(f"  in-process (with the database): {result['in_process_per_s']:,}/s, "
-          f"p99 {result['in_process_p99_ms']} ms", flush=True)
+    print(
+        f"  in-process (with the database): {result['in_process_per_s']:,}/s, p99 {result['in_process_p99_ms']} ms",
+        flush=True,
+    )
     result.update(bench_http(url, workload(url, args.requests), args.concurrency, args.workers))
-    print(f"  HTTP: {result['http_per_s']:,}/s, p50 {result['http_p50_ms']} ms, p99 {result['http_p99_ms']} ms, "
-          f"errors {result['http_errors']}", flush=True)
+    print(
+        f"  HTTP: {result['http_per_s']:,}/s, p50 {result['http_p50_ms']} ms, p99 {result['http_p99_ms']} ms, "
+        f"errors {result['http_errors']}",
+        flush=True,
+    )
     print(json.dumps(result))
 
 

@@ -220,6 +220,8 @@ def worker(
     interval: Annotated[float, typer.Option(help="Seconds to wait when nothing is due.")] = 1.0,
 ) -> None:
     """Deliver queued notifications (outbox) with retries and backoff."""
+    from datetime import timedelta
+
     from cardwise.db.engine import engine_for
     from cardwise.notify.channels import channels_for
     from cardwise.notify.worker import run_forever, run_once
@@ -227,13 +229,14 @@ def worker(
     settings = get_settings()
     engine = engine_for(settings)
     channels = channels_for(settings)
+    lease = timedelta(seconds=settings.notify_lease_seconds)
     try:
         if once:
-            stats = run_once(engine, channels, max_attempts=settings.notify_max_attempts)
+            stats = run_once(engine, channels, max_attempts=settings.notify_max_attempts, lease=lease)
             console.print(f"claimed {stats.claimed}, sent {stats.sent}, retried {stats.retried}, dead {stats.dead}")
         else:
             console.print("worker running; Ctrl+C to stop")
-            run_forever(engine, channels, interval=interval, max_attempts=settings.notify_max_attempts)
+            run_forever(engine, channels, interval=interval, max_attempts=settings.notify_max_attempts, lease=lease)
     except KeyboardInterrupt:
         pass
     finally:

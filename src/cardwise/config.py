@@ -36,6 +36,9 @@ class Settings(BaseSettings):
         default=None, description="SMS gateway endpoint; messages go to the console if unset."
     )
     notify_max_attempts: int = Field(default=6, ge=1, le=50)
+    notify_lease_seconds: float = Field(
+        default=60, gt=0, description="How long a claimed message stays with one worker."
+    )
     # Keyed HMAC for card-number tokens: a token cannot be linked to a truncated number without it.
     pan_hmac_key: str = _DEV_PAN_KEY
 

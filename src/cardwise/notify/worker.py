@@ -38,7 +38,7 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=min(2**attempt, 300))
 
 
-def claim(session: Session, *, now: datetime, batch: int) -> list[int]:
+def claim(session: Session, *, now: datetime, batch: int, lease: timedelta = LEASE) -> list[int]:
     """Take up to ``batch`` due messages; concurrent workers never take the same one."""
     due = or_(
         (OutboxMessage.status == "pending") & (OutboxMessage.next_attempt_at <= now),
@@ -59,7 +59,7 @@ def claim(session: Session, *, now: datetime, batch: int) -> list[int]:
         res: CursorResult[Any] = session.execute(  # type: ignore[assignment]
             update(OutboxMessage)
             .where(OutboxMessage.message_id == message_id, due)
-            .values(status="sending", lease_until=now + LEASE, attempts=OutboxMessage.attempts + 1)
+            .values(status="sending", lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
         )
         if res.rowcount == 1:
             claimed.append(message_id)
@@ -103,11 +103,13 @@ def deliver_one(session: Session, message_id: int, channels: dict[str, Channel],
     return "sent"
 
 
-def run_once(engine: Engine, channels: dict[str, Channel], *, batch: int = 100, max_attempts: int = 6) -> RunStats:
+def run_once(
+    engine: Engine, channels: dict[str, Channel], *, batch: int = 100, max_attempts: int = 6, lease: timedelta = LEASE
+) -> RunStats:
     factory = sessionmaker(engine, expire_on_commit=False)
     stats = RunStats()
     with factory() as session:
-        ids = claim(session, now=utcnow(), batch=batch)
+        ids = claim(session, now=utcnow(), batch=batch, lease=lease)
     stats.claimed = len(ids)
     for message_id in ids:
         with factory() as session:
@@ -127,10 +129,11 @@ def run_forever(
     *,
     interval: float = 1.0,
     max_attempts: int = 6,
+    lease: timedelta = LEASE,
     stop_after: float | None = None,
 ) -> None:
     started = time.monotonic()
     while stop_after is None or time.monotonic() - started < stop_after:
-        stats = run_once(engine, channels, max_attempts=max_attempts)
+        stats = run_once(engine, channels, max_attempts=max_attempts, lease=lease)
         if stats.claimed == 0:
             time.sleep(interval)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from cardwise.db import models as _core_tables  # noqa: F401  (the tables these reference)
 from cardwise.db.base import Base
 from cardwise.db.types import UTCDateTime, utcnow
 
