@@ -16,6 +16,12 @@ from cardwise.notify.models import OutboxMessage
 _CHANNEL_FOR_PREFERENCE = {"sms": "sms", "email": "email", "push": "console"}
 
 
+_INSERT_ONCE = {
+    name: dialect_insert(OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])  # type: ignore[arg-type]
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 def channel_for_preference(preference: str | None) -> str:
     return _CHANNEL_FOR_PREFERENCE.get(preference or "", "console")
 
@@ -50,7 +56,5 @@ def enqueue(
         status="pending",
         attempts=0,
     )
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(OutboxMessage).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    session.execute(stmt)
+    conn = session.connection()
+    conn.execute(_INSERT_ONCE[conn.dialect.name], values)

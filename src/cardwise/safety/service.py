@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Exists, Row, exists, func, select, true, update
+from sqlalchemy import Exists, Row, bindparam, exists, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cardwise.core.errors import Conflict, Invalid, NotFound
 from cardwise.db.models import Card, Category, Customer, Merchant, Region
-from cardwise.db.types import utcnow
+from cardwise.db.types import UTCDateTime, utcnow
 from cardwise.notify.service import channel_for_preference, enqueue
 from cardwise.safety.models import Authorization, CardControl, CardEvent, CardPause, LostReport
 from cardwise.safety.rules import OVERSEAS, SEOUL, CardControls, CardState, Purchase, Reason, TimeWindow, evaluate
@@ -54,7 +54,8 @@ class AuthorizationResult:
 # --- reading controls ---------------------------------------------------------------------------------------
 
 
-def controls_from_row(row: CardControl | None) -> CardControls:
+def controls_from_row(row: Any) -> CardControls:
+    """Controls from a stored row (a CardControl or a result row with the same columns)."""
     if row is None:
         return CardControls()
     return CardControls(
@@ -71,7 +72,7 @@ def controls_from_row(row: CardControl | None) -> CardControls:
     )
 
 
-def _pause_active(card_id: object, at: datetime) -> Exists:
+def _pause_active(card_id: Any, at: Any) -> Exists:
     # The interval is the truth; the scheduler's status switch is for records and messages, so a
     # late scheduler can never keep the controls suspended longer than the customer asked.
     return exists().where(
@@ -79,34 +80,56 @@ def _pause_active(card_id: object, at: datetime) -> Exists:
     )
 
 
+# The hot path's statements are built once: constructing a statement costs more than running it.
+_MERCHANT_PLACE = (
+    select(Merchant.category_code, Merchant.region_code, Region.parent_code)
+    .join(Region, Region.region_code == Merchant.region_code)
+    .where(Merchant.merchant_id == bindparam("merchant_id"))
+    .subquery()
+)
+_DECISION_INPUTS = (
+    select(
+        Card.card_id,
+        Card.customer_id,
+        Card.last4,
+        Card.closed_on,
+        Card.locked,
+        Card.expires_on,
+        Customer.preferred_channel,
+        CardControl.card_id.label("controls_card_id"),
+        CardControl.allowed_regions,
+        CardControl.blocked_windows,
+        CardControl.blocked_categories,
+        CardControl.max_amount_krw,
+        CardControl.block_online,
+        CardControl.block_overseas,
+        CardControl.block_contactless,
+        _pause_active(Card.card_id, bindparam("at", type_=UTCDateTime())).label("paused"),
+        _MERCHANT_PLACE.c.category_code,
+        _MERCHANT_PLACE.c.region_code,
+        _MERCHANT_PLACE.c.parent_code,
+    )
+    .join(Customer, Customer.customer_id == Card.customer_id)
+    .outerjoin(CardControl, CardControl.card_id == Card.card_id)
+    .outerjoin(_MERCHANT_PLACE, true())
+    .where(Card.token == bindparam("token"))
+)
+_AUTH_TABLE = Authorization.__table__
+_INSERT_AUTHORIZATION = {
+    name: dialect_insert(_AUTH_TABLE)  # type: ignore[arg-type]
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(_AUTH_TABLE.c.authorization_id)
+    for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 def _decision_inputs(session: Session, req: AuthorizationRequest) -> Row[Any]:
     """Everything a decision needs, card and merchant side, in one round trip."""
-    merchant = (
-        select(Merchant.category_code, Merchant.region_code, Region.parent_code)
-        .join(Region, Region.region_code == Merchant.region_code)
-        .where(Merchant.merchant_id == req.merchant_id)
-        .subquery()
+    row = (
+        session.connection()
+        .execute(_DECISION_INPUTS, {"token": req.card_token, "merchant_id": req.merchant_id, "at": req.at})
+        .one_or_none()
     )
-    row = session.execute(
-        select(
-            Card.card_id,
-            Card.customer_id,
-            Card.last4,
-            Card.closed_on,
-            Card.locked,
-            Card.expires_on,
-            Customer.preferred_channel,
-            CardControl,
-            _pause_active(Card.card_id, req.at).label("paused"),
-            merchant.c.category_code,
-            merchant.c.region_code,
-            merchant.c.parent_code,
-        )
-        .join(Customer, Customer.customer_id == Card.customer_id)
-        .outerjoin(CardControl, CardControl.card_id == Card.card_id)
-        .outerjoin(merchant, true())
-        .where(Card.token == req.card_token)
-    ).one_or_none()
     if row is None:
         raise NotFound("unknown card")
     if row.category_code is None:
@@ -147,6 +170,7 @@ def authorize(session: Session, req: AuthorizationRequest) -> AuthorizationResul
     state = CardState(
         active=inputs.closed_on is None, locked=inputs.locked, expires_on=inputs.expires_on, paused=bool(inputs.paused)
     )
+    controls = controls_from_row(inputs) if inputs.controls_card_id is not None else CardControls()
     decision = evaluate(
         Purchase(
             amount_krw=req.amount_krw,
@@ -157,7 +181,7 @@ def authorize(session: Session, req: AuthorizationRequest) -> AuthorizationResul
             contactless=req.contactless,
             at=req.at,
         ),
-        controls_from_row(inputs.CardControl),
+        controls,
         state,
     )
     reasons = [{"code": r.code, "message_ko": r.message_ko, "message_en": r.message_en} for r in decision.reasons]
@@ -174,14 +198,9 @@ def authorize(session: Session, req: AuthorizationRequest) -> AuthorizationResul
         reasons=reasons,
         created_at=utcnow(),
     )
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     # A concurrent retry with the same key inserts nothing here and reads the winner's answer.
-    new_id = session.execute(
-        insert(Authorization)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Authorization.authorization_id)
-    ).scalar_one_or_none()
+    conn = session.connection()
+    new_id = conn.execute(_INSERT_AUTHORIZATION[conn.dialect.name], values).scalar_one_or_none()
     if new_id is None:
         done = _existing(session, req)
         assert done is not None, "a conflicting insert always leaves the winning row"
