@@ -1,6 +1,8 @@
 """Benchmark: authorization decisions in-process and over HTTP (uvicorn, 2 workers).
 
-    .venv/bin/python bench/authorize.py [--db sqlite|postgresql] [--requests 20000] [--concurrency 32]
+    .venv/bin/python bench/authorize.py [--db sqlite|postgresql] [--requests 20000] [--concurrency 8]
+
+The HTTP load comes from wrk when it is installed (Debian package `wrk`), else from a Python client.
 
 Uses the lake under $CARDWISE_DATA_DIR/lake (generated with the seed002 preset when absent), loads it
 into a fresh database (a temporary SQLite file, or a new schema in $CARDWISE_TEST_POSTGRES_URL),
@@ -14,6 +16,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -174,7 +177,73 @@ async def _fire(base: str, reqs: list[dict[str, object]], concurrency: int) -> t
         return lat, errors, time.perf_counter() - started
 
 
-def bench_http(url: str, reqs: list[dict[str, object]], concurrency: int, workers: int) -> dict[str, float]:
+_WRK_SCRIPT = r"""
+counter = 0
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+init = function(args)
+  math.randomseed(os.time() * 1000 + tid * 7919)
+  run = math.random(1, 1000000000)
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+end
+request = function()
+  counter = counter + 1
+  local body = string.format('{"card_token":"%s","amount_krw":%d,"merchant_id":%d,"timestamp":"%s",'
+    .. '"channel":"offline","idempotency_key":"wrk-%d-%d-%d"}',
+    tokens[math.random(#tokens)], math.random(1, 400) * 1000, merchants[math.random(#merchants)], now,
+    run, tid, counter)
+  return wrk.format(nil, "/v1/authorizations", nil, body)
+end
+"""
+
+
+def _wrk(base: str, reqs: list[dict[str, object]], concurrency: int, seconds: int) -> dict[str, object]:
+    """wrk (C, one thread) drives the load so the client does not eat the server's CPU."""
+    tokens = sorted({str(r["card_token"]) for r in reqs})[:5000]
+    merchants = sorted({int(r["merchant_id"]) for r in reqs})[:5000]  # type: ignore[call-overload]
+    script = Path(tempfile.mkdtemp(prefix="cardwise-wrk-")) / "auth.lua"
+    script.write_text(
+        "tokens = {"
+        + ",".join(f'"{t}"' for t in tokens)
+        + "}\n"
+        + "merchants = {"
+        + ",".join(map(str, merchants))
+        + "}\n"
+        + f'now = "{datetime.now(UTC).isoformat()}"\n'
+        + _WRK_SCRIPT
+    )
+    subprocess.run(["wrk", "-t1", "-c4", "-d3s", "-s", str(script), base], capture_output=True, check=True)  # warm-up
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        assert m, out
+        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    assert rps, out
+    return {
+        "http_per_s": round(float(rps.group(1))),
+        "http_p50_ms": round(ms("50%"), 2),
+        "http_p99_ms": round(ms("99%"), 2),
+        "http_errors": int(non2xx.group(1)) if non2xx else 0,
+        "client": "wrk",
+    }
+
+
+def bench_http(
+    url: str, reqs: list[dict[str, object]], concurrency: int, workers: int, seconds: int = 15
+) -> dict[str, object]:
     port = 8700 + random.randint(0, 200)
     env = {
         **os.environ,
@@ -217,7 +286,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--requests", type=int, default=20_000)
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=15, help="length of the HTTP run with wrk")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     url, _ = prepare(args.db)
@@ -229,7 +299,7 @@ def main() -> None:
         f"  in-process (with the database): {result['in_process_per_s']:,}/s, p99 {result['in_process_p99_ms']} ms",
         flush=True,
     )
-    result.update(bench_http(url, workload(url, args.requests), args.concurrency, args.workers))
+    result.update(bench_http(url, workload(url, args.requests), args.concurrency, args.workers, args.seconds))
     print(
         f"  HTTP: {result['http_per_s']:,}/s, p50 {result['http_p50_ms']} ms, p99 {result['http_p99_ms']} ms, "
         f"errors {result['http_errors']}",

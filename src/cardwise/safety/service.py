@@ -13,13 +13,30 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import Exists, Row, bindparam, exists, func, select, true, update
+from sqlalchemy import (
+    JSON,
+    Exists,
+    Integer,
+    Row,
+    Select,
+    String,
+    Table,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from cardwise.core.errors import Conflict, Invalid, NotFound
 from cardwise.db.models import Card, Category, Customer, Merchant, Region
 from cardwise.db.types import UTCDateTime, utcnow
+from cardwise.notify.models import OutboxMessage
 from cardwise.notify.service import channel_for_preference, enqueue
 from cardwise.safety.models import Authorization, CardControl, CardEvent, CardPause, LostReport
 from cardwise.safety.rules import OVERSEAS, SEOUL, CardControls, CardState, Purchase, Reason, TimeWindow, evaluate
@@ -114,13 +131,83 @@ _DECISION_INPUTS = (
     .outerjoin(_MERCHANT_PLACE, true())
     .where(Card.token == bindparam("token"))
 )
-_AUTH_TABLE = Authorization.__table__
+_AUTH_TABLE: Table = Authorization.__table__  # type: ignore[assignment]
+_OUTBOX_TABLE: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_AUTH_COLUMNS = (
+    "idempotency_key",
+    "request_hash",
+    "card_id",
+    "merchant_id",
+    "amount_krw",
+    "requested_at",
+    "channel",
+    "contactless",
+    "approved",
+    "reasons",
+    "created_at",
+)
 _INSERT_AUTHORIZATION = {
-    name: dialect_insert(_AUTH_TABLE)  # type: ignore[arg-type]
+    name: dialect_insert(_AUTH_TABLE)
     .on_conflict_do_nothing(index_elements=["idempotency_key"])
     .returning(_AUTH_TABLE.c.authorization_id)
     for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
+
+
+def _decline_with_message_pg() -> Select[Any]:
+    """PostgreSQL: the declined authorization and its outbox message in one statement, so the pair
+    is atomic even outside a transaction block (the hot path runs in autocommit)."""
+    auth = (
+        postgresql.insert(_AUTH_TABLE)
+        .values({c: bindparam(c, type_=_AUTH_TABLE.c[c].type) for c in _AUTH_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(_AUTH_TABLE.c.authorization_id)
+        .cte("new_authorization")
+    )
+    message_columns = (
+        "dedupe_key",
+        "customer_id",
+        "kind",
+        "channel",
+        "subject",
+        "body",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    )
+    message = (
+        postgresql.insert(_OUTBOX_TABLE)
+        .from_select(
+            list(message_columns),
+            select(
+                literal("auth-declined:") + cast(auth.c.authorization_id, String),
+                bindparam("m_customer_id", type_=Integer()),
+                literal("authorization_declined"),
+                bindparam("m_channel", type_=String()),
+                bindparam("m_subject", type_=String()),
+                bindparam("m_body", type_=String()),
+                func.json_build_object(
+                    "authorization_id",
+                    auth.c.authorization_id,
+                    "card_id",
+                    bindparam("card_id"),
+                    "codes",
+                    cast(bindparam("m_codes", type_=String()), JSON),
+                ),
+                literal("pending"),
+                literal(0),
+                bindparam("created_at"),
+                bindparam("created_at"),
+            ).select_from(auth),
+        )
+        .cte("new_message")
+    )
+    return select(auth.c.authorization_id).add_cte(message)
+
+
+_DECLINE_WITH_MESSAGE_PG = _decline_with_message_pg()
 
 
 def _decision_inputs(session: Session, req: AuthorizationRequest) -> Row[Any]:
@@ -198,28 +285,45 @@ def authorize(session: Session, req: AuthorizationRequest) -> AuthorizationResul
         reasons=reasons,
         created_at=utcnow(),
     )
-    # A concurrent retry with the same key inserts nothing here and reads the winner's answer.
+    local = req.at.astimezone(SEOUL)
+    message = dict(
+        dedupe_key="",  # set below, once the authorization has its id
+        customer_id=inputs.customer_id,
+        channel=channel_for_preference(inputs.preferred_channel),
+        kind="authorization_declined",
+        subject="[cardwise] 결제가 거절되었습니다",
+        body=(
+            f"[cardwise] 카드(끝자리 {inputs.last4}) {local:%Y.%m.%d %H:%M} {req.amount_krw:,}원 결제가 "
+            f"거절되었습니다. 사유: {' '.join(r.message_ko for r in decision.reasons)}"
+        ),
+    )
+    # A concurrent retry with the same key inserts nothing and reads the winner's answer instead.
     conn = session.connection()
-    new_id = conn.execute(_INSERT_AUTHORIZATION[conn.dialect.name], values).scalar_one_or_none()
+    new_id: int | None
+    if conn.dialect.name == "postgresql" and not decision.approved:
+        new_id = conn.execute(
+            _DECLINE_WITH_MESSAGE_PG,
+            {
+                **values,
+                "m_customer_id": message["customer_id"],
+                "m_channel": message["channel"],
+                "m_subject": message["subject"],
+                "m_body": message["body"],
+                "m_codes": json.dumps(list(decision.codes)),
+            },
+        ).scalar_one_or_none()
+    else:
+        new_id = conn.execute(_INSERT_AUTHORIZATION[conn.dialect.name], values).scalar_one_or_none()
+        if new_id is not None and not decision.approved:
+            enqueue(
+                session,
+                **{**message, "dedupe_key": f"auth-declined:{new_id}"},
+                payload={"authorization_id": new_id, "card_id": inputs.card_id, "codes": list(decision.codes)},
+            )
     if new_id is None:
         done = _existing(session, req)
         assert done is not None, "a conflicting insert always leaves the winning row"
         return done
-    if not decision.approved:
-        local = req.at.astimezone(SEOUL)
-        enqueue(
-            session,
-            dedupe_key=f"auth-declined:{new_id}",
-            customer_id=inputs.customer_id,
-            channel=channel_for_preference(inputs.preferred_channel),
-            kind="authorization_declined",
-            subject="[cardwise] 결제가 거절되었습니다",
-            body=(
-                f"[cardwise] 카드(끝자리 {inputs.last4}) {local:%Y.%m.%d %H:%M} {req.amount_krw:,}원 결제가 "
-                f"거절되었습니다. 사유: {' '.join(r.message_ko for r in decision.reasons)}"
-            ),
-            payload={"authorization_id": new_id, "card_id": inputs.card_id, "codes": list(decision.codes)},
-        )
     return AuthorizationResult(new_id, decision.approved, decision.reasons, inputs.last4, replayed=False)
 
 
