@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cardwise.db import models
@@ -75,4 +75,7 @@ def load_lake(conn: Connection, lake: Path, progress: Progress = lambda _n, _k: 
             _insert_ignoring_existing(conn, table, rows)
             progress(name, len(rows))
         counts[name] = int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+        if conn.dialect.name == "postgresql":
+            # Fresh statistics, or the planner guesses badly on the hot paths until autovacuum catches up.
+            conn.execute(text(f'ANALYZE "{table.name}"'))
     return counts
