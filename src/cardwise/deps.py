@@ -40,8 +40,10 @@ def _session(request: Request) -> Iterator[Session]:
         session.close()
 
 
-def _statement_sessions(request: Request) -> sessionmaker[Session]:
-    """Sessions for services whose every write is one atomic statement on PostgreSQL (the
+async def _statement_sessions(request: Request) -> sessionmaker[Session]:
+    """(async only so FastAPI does not hand this trivial lookup to the thread pool.)
+
+    Sessions for services whose every write is one atomic statement on PostgreSQL (the
     authorization hot path): autocommit saves the BEGIN and COMMIT round trips. Elsewhere the
     sessions open a normal transaction."""
     state = request.app.state
