@@ -295,6 +295,24 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     url, _ = prepare(args.db)
+    try:
+        result = run(args, url)
+    finally:
+        cleanup(url)
+    print(json.dumps(result))
+
+
+def cleanup(url: str) -> None:
+    """Drop the benchmark's schema (PostgreSQL) or its temporary SQLite file."""
+    if url.startswith("sqlite:///"):
+        shutil.rmtree(Path(url.removeprefix("sqlite:///")).parent, ignore_errors=True)
+        return
+    schema = url.rsplit("search_path%3D", 1)[-1]
+    with make_engine(url.split("?")[0]).begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+def run(args: argparse.Namespace, url: str) -> dict[str, object]:
     result: dict[str, object] = {"db": args.db}
     result.update(bench_rules(200_000))
     print(f"  pure rule evaluation: {result['rules_per_s']:,} decisions/s", flush=True)
@@ -309,7 +327,7 @@ def main() -> None:
         f"errors {result['http_errors']}",
         flush=True,
     )
-    print(json.dumps(result))
+    return result
 
 
 if __name__ == "__main__":

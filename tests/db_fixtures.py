@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Engine, text
@@ -18,11 +19,9 @@ from tests.conftest import postgres_url
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'cardwise.db'}"
-        return
+@contextmanager
+def temporary_schema() -> Iterator[str]:
+    """A URL of the test PostgreSQL server whose tables live in a new schema, dropped afterwards."""
     base = postgres_url()
     if not base:
         pytest.skip("CARDWISE_TEST_POSTGRES_URL is not set")
@@ -30,13 +29,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     admin = make_engine(base)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
     try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'cardwise.db'}"
+        return
+    with temporary_schema() as url:
+        yield url
 
 
 @pytest.fixture

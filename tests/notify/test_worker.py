@@ -102,6 +102,17 @@ def _queue(db: LoadedDb, customer: int, channel: str, n: int) -> list[str]:
     return keys
 
 
+def _set_past(db: LoadedDb, keys: list[str], column: str) -> None:
+    """Move a message's backoff or lease into the past, instead of sleeping through it."""
+    with Session(db.engine) as s:
+        s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.dedupe_key.in_(keys))
+            .values({column: utcnow() - timedelta(seconds=1)})
+        )
+        s.commit()
+
+
 def _drain(db: LoadedDb, channels: dict) -> None:  # type: ignore[type-arg]
     for _ in range(20):
         if run_once(db.engine, channels, batch=1000).claimed == 0:
@@ -142,13 +153,7 @@ def test_sms_gateway_failures_are_retried_with_backoff(db: LoadedDb, card: tuple
         _drain(db, channels)
         assert set(_status(db, keys).values()) == {"pending"}  # failed once, waiting for its backoff
         for _ in range(3):  # let the backoff pass
-            with Session(db.engine) as s:
-                s.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.dedupe_key.in_(keys))
-                    .values(next_attempt_at=utcnow() - timedelta(seconds=1))
-                )
-                s.commit()
+            _set_past(db, keys, "next_attempt_at")
             _drain(db, channels)
         assert set(_status(db, keys).values()) == {"sent"}
         assert sorted(k for k, _ in gw.accepted if k in keys) == sorted(keys)
@@ -175,13 +180,7 @@ def test_a_message_is_given_up_after_max_attempts(db: LoadedDb, card: tuple[int,
         keys = _queue(db, card[2], "sms", 1)
         channels = {"sms": SmsWebhookChannel(gw.url), "console": ConsoleChannel()}
         for _ in range(3):
-            with Session(db.engine) as s:
-                s.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.dedupe_key.in_(keys))
-                    .values(next_attempt_at=utcnow() - timedelta(seconds=1))
-                )
-                s.commit()
+            _set_past(db, keys, "next_attempt_at")
             run_once(db.engine, channels, max_attempts=3)
         assert _status(db, keys) == {keys[0]: "dead"}
     finally:
@@ -198,13 +197,7 @@ def test_a_claim_left_by_a_dead_worker_is_taken_over(db: LoadedDb, card: tuple[i
         channels = {"sms": SmsWebhookChannel(gw.url), "console": ConsoleChannel()}
         run_once(db.engine, channels)
         assert _status(db, keys) == {keys[0]: "sending"}  # still leased to the dead worker
-        with Session(db.engine) as s:
-            s.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.dedupe_key.in_(keys))
-                .values(lease_until=utcnow() - timedelta(seconds=1))
-            )
-            s.commit()
+        _set_past(db, keys, "lease_until")
         _drain(db, channels)
         assert _status(db, keys) == {keys[0]: "sent"}
         assert [k for k, _ in gw.accepted].count(keys[0]) == 1

@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, select
 
 from cardwise.api import create_app
 from cardwise.config import Settings
@@ -18,7 +19,8 @@ from cardwise.db.engine import make_engine
 from cardwise.db.load import load_lake
 from cardwise.db.migrate import upgrade
 from cardwise.db.models import Card, Merchant, Region
-from tests.conftest import TEST_PAN_KEY, postgres_url
+from tests.conftest import TEST_PAN_KEY
+from tests.db_fixtures import temporary_schema
 
 
 @dataclass
@@ -33,39 +35,29 @@ class LoadedDb:
 def loaded_db(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, small_lake: Path
 ) -> Iterator[LoadedDb]:
-    admin = None
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('safety') / 'cardwise.db'}"
-    else:
-        base = postgres_url()
-        if not base:
-            pytest.skip("CARDWISE_TEST_POSTGRES_URL is not set")
-        schema = f"cw_test_{uuid.uuid4().hex[:10]}"
-        admin = make_engine(base)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    upgrade(url)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        load_lake(conn, small_lake)
-        rows = conn.execute(
-            select(Card.card_id, Card.token, Card.customer_id).where(Card.closed_on.is_(None)).order_by(Card.card_id)
-        ).all()
-    settings = Settings(
-        environment="test",
-        database_url=url,
-        data_dir=tmp_path_factory.mktemp("var"),
-        pan_hmac_key=TEST_PAN_KEY,
-        scheduler_enabled=False,
-    )
-    yield LoadedDb(url=url, engine=engine, settings=settings, cards=iter([tuple(r) for r in rows]))  # type: ignore[misc]
-    engine.dispose()
-    if admin is not None:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path_factory.mktemp('safety') / 'cardwise.db'}"
+        else:
+            url = stack.enter_context(temporary_schema())
+        upgrade(url)
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
+        with engine.begin() as conn:
+            load_lake(conn, small_lake)
+            rows = conn.execute(
+                select(Card.card_id, Card.token, Card.customer_id)
+                .where(Card.closed_on.is_(None))
+                .order_by(Card.card_id)
+            ).all()
+        settings = Settings(
+            environment="test",
+            database_url=url,
+            data_dir=tmp_path_factory.mktemp("var"),
+            pan_hmac_key=TEST_PAN_KEY,
+            scheduler_enabled=False,
+        )
+        yield LoadedDb(url=url, engine=engine, settings=settings, cards=iter([(r[0], r[1], r[2]) for r in rows]))
 
 
 @pytest.fixture

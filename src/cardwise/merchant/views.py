@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from cardwise.deps import SessionDep
 from cardwise.merchant import service
-from cardwise.safety.schemas import MerchantOut
+from cardwise.merchant.schemas import MerchantOut
 
 router = APIRouter(tags=["merchants"])
 
@@ -28,4 +28,4 @@ def search(
     hits = service.search(
         session, q=q, category=category, region=region, lat=lat, lon=lon, radius_km=radius_km, limit=limit
     )
-    return [MerchantOut(**h.__dict__) for h in hits]
+    return [MerchantOut.model_validate(h) for h in hits]

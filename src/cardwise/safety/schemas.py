@@ -119,17 +119,3 @@ class LostReportOut(BaseModel):
 
 class CloseReportIn(Strict):
     reissue: bool = Field(description="True: close the old card and issue a new one; false: the card was found.")
-
-
-class MerchantOut(BaseModel):
-    merchant_id: int
-    name: str
-    category_code: str
-    category_name_ko: str
-    category_name_en: str
-    region_code: str
-    region_name_ko: str
-    region_name_en: str
-    lat: float | None
-    lon: float | None
-    distance_km: float | None = None
