@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cardwise.db import models as _core_tables  # noqa: F401  (the tables these reference)
@@ -67,7 +67,13 @@ class Authorization(Base):
     __tablename__ = "authorizations"
     __table_args__ = (
         Index("ix_authorizations_card_requested", "card_id", "requested_at"),
-        Index("ix_authorizations_approved_created", "approved", "created_at"),
+        # The back office lists declines; approvals (the vast majority) need no entry in this index.
+        Index(
+            "ix_authorizations_declined_created",
+            "created_at",
+            postgresql_where=text("NOT approved"),
+            sqlite_where=text("NOT approved"),
+        ),
     )
     authorization_id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True

@@ -84,7 +84,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_authorizations_idempotency_key")),
     )
     with op.batch_alter_table("authorizations", schema=None) as batch_op:
-        batch_op.create_index("ix_authorizations_approved_created", ["approved", "created_at"], unique=False)
+        batch_op.create_index(
+            "ix_authorizations_declined_created",
+            ["created_at"],
+            unique=False,
+            postgresql_where=sa.text("NOT approved"),
+            sqlite_where=sa.text("NOT approved"),
+        )
         batch_op.create_index("ix_authorizations_card_requested", ["card_id", "requested_at"], unique=False)
 
     op.create_table(
@@ -196,7 +202,7 @@ def downgrade() -> None:
     op.drop_table("card_controls")
     with op.batch_alter_table("authorizations", schema=None) as batch_op:
         batch_op.drop_index("ix_authorizations_card_requested")
-        batch_op.drop_index("ix_authorizations_approved_created")
+        batch_op.drop_index("ix_authorizations_declined_created")
 
     op.drop_table("authorizations")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
