@@ -7,10 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy.engine import make_url
 
 from cardwise import __version__
 from cardwise.config import Settings, get_settings
 from cardwise.core.errors import DomainError
+from cardwise.db.engine import make_engine
 from cardwise.lake.views import router as lake_router
 from cardwise.merchant.views import router as merchant_router
 from cardwise.safety.views import backoffice as safety_backoffice
@@ -18,8 +21,23 @@ from cardwise.safety.views import router as safety_router
 from cardwise.system.views import router as system_router
 
 
+async def _open_pg_pool(settings: Settings) -> AsyncConnectionPool | None:
+    """On PostgreSQL, a pool of non-blocking autocommit connections for the authorization hot path."""
+    url = make_url(settings.sqlalchemy_url)
+    if url.get_backend_name() != "postgresql":
+        return None
+    _, params = make_engine(settings.sqlalchemy_url).dialect.create_connect_args(url)
+    pool = AsyncConnectionPool(
+        kwargs={**params, "autocommit": True}, min_size=2, max_size=settings.pg_pool_size, open=False
+    )
+    await pool.open()
+    return pool
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    pool = await _open_pg_pool(app.state.settings)
+    app.state.pg_pool = pool
     scheduler = None
     if app.state.settings.scheduler_enabled:
         from cardwise.scheduler import start_scheduler
@@ -28,6 +46,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     if scheduler is not None:
         scheduler.shutdown(wait=False)
+    if pool is not None:
+        await pool.close()
     engine = getattr(app.state, "engine", None)
     if engine is not None:
         engine.dispose()
@@ -41,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings or get_settings()
+    app.state.pg_pool = None  # opened by the lifespan on PostgreSQL
 
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:

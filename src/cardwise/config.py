@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     log_format: Literal["json", "console"] = "json"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    pg_pool_size: int = Field(default=16, ge=1, le=200, description="Non-blocking connections per server process.")
     scheduler_enabled: bool = Field(default=True, description="Run the embedded job scheduler in `serve`.")
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)

@@ -15,6 +15,7 @@ from typing import Any
 
 from psycopg.rows import namedtuple_row
 from psycopg.types.json import Json
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy import (
     JSON,
     Exists,
@@ -40,7 +41,17 @@ from cardwise.db.types import UTCDateTime, utcnow
 from cardwise.notify.models import OutboxMessage
 from cardwise.notify.service import channel_for_preference, enqueue
 from cardwise.safety.models import Authorization, CardControl, CardEvent, CardPause, LostReport
-from cardwise.safety.rules import OVERSEAS, SEOUL, CardControls, CardState, Purchase, Reason, TimeWindow, evaluate
+from cardwise.safety.rules import (
+    OVERSEAS,
+    SEOUL,
+    CardControls,
+    CardState,
+    Decision,
+    Purchase,
+    Reason,
+    TimeWindow,
+    evaluate,
+)
 
 
 @dataclass(frozen=True)
@@ -211,8 +222,21 @@ def _decline_with_message_pg() -> Select[Any]:
 _DECLINE_WITH_MESSAGE_PG = _decline_with_message_pg()
 
 
+_EXISTING = (
+    select(
+        Authorization.authorization_id,
+        Authorization.request_hash,
+        Authorization.approved,
+        Authorization.reasons,
+        Card.last4,
+    )
+    .join(Card, Card.card_id == Authorization.card_id)
+    .where(Authorization.idempotency_key == bindparam("key"))
+)
+
+
 class _PostgresHotPath:
-    """The hot statements compiled once for PostgreSQL and run on the psycopg connection itself.
+    """The hot statements compiled once for PostgreSQL and run on a psycopg connection directly.
 
     Measured in-process: SQLAlchemy's per-execution work (cache keys of a 19-column statement, result
     processing) halved the throughput of the whole decision (~580/s against ~1,050/s). The SQL is
@@ -227,94 +251,79 @@ class _PostgresHotPath:
         self.insert_sql = str(insert)
         decline = _DECLINE_WITH_MESSAGE_PG.compile(dialect=dialect)
         self.decline_sql, self.decline_literals = str(decline), dict(decline.params)
+        self.existing_sql = str(_EXISTING.compile(dialect=dialect))
 
-    @staticmethod
-    def driver(session: Session) -> Any:
-        return session.connection().connection.driver_connection
+    def read_params(self, req: AuthorizationRequest) -> dict[str, Any]:
+        return {**self.read_literals, "token": req.card_token, "merchant_id": req.merchant_id, "at": req.at}
 
-    def read(self, session: Session, req: AuthorizationRequest) -> Any:
-        params = {**self.read_literals, "token": req.card_token, "merchant_id": req.merchant_id, "at": req.at}
-        cur = self.driver(session).cursor(row_factory=namedtuple_row)
-        return cur.execute(self.read_sql, params, prepare=True).fetchone()
-
-    def insert(self, session: Session, values: dict[str, Any], message: dict[str, Any] | None) -> int | None:
-        params = {**values, "reasons": Json(values["reasons"])}
-        if message is None:
-            sql = self.insert_sql
-        else:
-            sql, params = self.decline_sql, {**self.decline_literals, **params, **message}
-        row = self.driver(session).execute(sql, params, prepare=True).fetchone()
-        return None if row is None else int(row[0])
+    def write(self, plan: _Plan) -> tuple[str, dict[str, Any]]:
+        """One atomic statement: the authorization, and for a decline its message too."""
+        params = {**plan.values, "reasons": Json(plan.values["reasons"])}
+        if plan.decision.approved:
+            return self.insert_sql, params
+        message = {
+            "m_customer_id": plan.message["customer_id"],
+            "m_channel": plan.message["channel"],
+            "m_subject": plan.message["subject"],
+            "m_body": plan.message["body"],
+            "m_codes": json.dumps(list(plan.decision.codes)),
+        }
+        return self.decline_sql, {**self.decline_literals, **params, **message}
 
 
 _PG = _PostgresHotPath()
 
 
+def _driver(session: Session) -> Any:
+    return session.connection().connection.driver_connection
+
+
 def _decision_inputs(session: Session, req: AuthorizationRequest) -> Any:
     """Everything a decision needs, card and merchant side, in one round trip."""
     if session.get_bind().dialect.name == "postgresql":
-        row = _PG.read(session, req)
-    else:
-        row = (
-            session.connection()
-            .execute(_DECISION_INPUTS, {"token": req.card_token, "merchant_id": req.merchant_id, "at": req.at})
-            .one_or_none()
-        )
-    if row is None:
-        raise NotFound("unknown card")
-    if row.category_code is None:
-        raise NotFound(f"merchant {req.merchant_id} does not exist")
-    return row
+        cur = _driver(session).cursor(row_factory=namedtuple_row)
+        return cur.execute(_PG.read_sql, _PG.read_params(req), prepare=True).fetchone()
+    return (
+        session.connection()
+        .execute(_DECISION_INPUTS, {"token": req.card_token, "merchant_id": req.merchant_id, "at": req.at})
+        .one_or_none()
+    )
 
 
 # --- authorizations -----------------------------------------------------------------------------------------
 
 
-def _existing(session: Session, req: AuthorizationRequest) -> AuthorizationResult | None:
-    row = session.execute(
-        select(
-            Authorization.authorization_id,
-            Authorization.request_hash,
-            Authorization.approved,
-            Authorization.reasons,
-            Card.last4,
-        )
-        .join(Card, Card.card_id == Authorization.card_id)
-        .where(Authorization.idempotency_key == req.idempotency_key)
-    ).one_or_none()
-    if row is None:
-        return None
-    if row.request_hash != req.fingerprint():
-        raise Conflict(f"idempotency key {req.idempotency_key!r} was already used for a different request")
-    reasons = tuple(Reason(r["code"], r["message_ko"], r["message_en"]) for r in row.reasons)
-    return AuthorizationResult(row.authorization_id, row.approved, reasons, row.last4, replayed=True)
+@dataclass(frozen=True)
+class _Plan:
+    """The decision for one request and the rows it writes."""
+
+    decision: Decision
+    values: dict[str, Any]  # the authorization row
+    message: dict[str, Any]  # the decline message (unused when approved)
+    card_id: int
+    last4: str
 
 
-def authorize(session: Session, req: AuthorizationRequest) -> AuthorizationResult:
-    """Decide, record once per idempotency key, and queue a message for a decline, in the caller's
-    transaction. The hot path is three statements: read the inputs, insert-or-skip, and (declines
-    only) queue the message."""
-    inputs = _decision_inputs(session, req)
+def _plan(req: AuthorizationRequest, inputs: Any) -> _Plan:
+    if inputs is None:
+        raise NotFound("unknown card")
+    if inputs.category_code is None:
+        raise NotFound(f"merchant {req.merchant_id} does not exist")
     region, parent = inputs.region_code, inputs.parent_code
-    province = None if region == OVERSEAS else (parent or region)
     state = CardState(
         active=inputs.closed_on is None, locked=inputs.locked, expires_on=inputs.expires_on, paused=bool(inputs.paused)
     )
     controls = controls_from_row(inputs) if inputs.controls_card_id is not None else CardControls()
-    decision = evaluate(
-        Purchase(
-            amount_krw=req.amount_krw,
-            category_code=inputs.category_code,
-            region_code=region,
-            province_code=province,
-            channel=req.channel,
-            contactless=req.contactless,
-            at=req.at,
-        ),
-        controls,
-        state,
+    purchase = Purchase(
+        amount_krw=req.amount_krw,
+        category_code=inputs.category_code,
+        region_code=region,
+        province_code=None if region == OVERSEAS else (parent or region),
+        channel=req.channel,
+        contactless=req.contactless,
+        at=req.at,
     )
-    reasons = [{"code": r.code, "message_ko": r.message_ko, "message_en": r.message_en} for r in decision.reasons]
+    decision = evaluate(purchase, controls, state)
     values = dict(
         idempotency_key=req.idempotency_key,
         request_hash=req.fingerprint(),
@@ -325,12 +334,11 @@ def authorize(session: Session, req: AuthorizationRequest) -> AuthorizationResul
         channel=req.channel,
         contactless=req.contactless,
         approved=decision.approved,
-        reasons=reasons,
+        reasons=[{"code": r.code, "message_ko": r.message_ko, "message_en": r.message_en} for r in decision.reasons],
         created_at=utcnow(),
     )
     local = req.at.astimezone(SEOUL)
     message = dict(
-        dedupe_key="",  # set below, once the authorization has its id
         customer_id=inputs.customer_id,
         channel=channel_for_preference(inputs.preferred_channel),
         kind="authorization_declined",
@@ -340,35 +348,64 @@ def authorize(session: Session, req: AuthorizationRequest) -> AuthorizationResul
             f"거절되었습니다. 사유: {' '.join(r.message_ko for r in decision.reasons)}"
         ),
     )
-    # A concurrent retry with the same key inserts nothing and reads the winner's answer instead.
+    return _Plan(decision=decision, values=values, message=message, card_id=inputs.card_id, last4=inputs.last4)
+
+
+def _replay(req: AuthorizationRequest, row: Any) -> AuthorizationResult:
+    """The stored answer to an earlier request with the same key (a conflicting insert always leaves one)."""
+    if row is None:
+        raise RuntimeError(f"no authorization stored under {req.idempotency_key!r} after a key conflict")
+    if row.request_hash != req.fingerprint():
+        raise Conflict(f"idempotency key {req.idempotency_key!r} was already used for a different request")
+    reasons = tuple(Reason(r["code"], r["message_ko"], r["message_en"]) for r in row.reasons)
+    return AuthorizationResult(row.authorization_id, row.approved, reasons, row.last4, replayed=True)
+
+
+def _result(plan: _Plan, new_id: int) -> AuthorizationResult:
+    return AuthorizationResult(new_id, plan.decision.approved, plan.decision.reasons, plan.last4, replayed=False)
+
+
+def authorize(session: Session, req: AuthorizationRequest) -> AuthorizationResult:
+    """Decide, record once per idempotency key, and queue a message for a decline, in the caller's
+    transaction: one read and one write (SQLite: a second write for a decline's message).
+
+    A concurrent retry with the same key inserts nothing and reads the winner's answer instead."""
+    plan = _plan(req, _decision_inputs(session, req))
     conn = session.connection()
     new_id: int | None
     if conn.dialect.name == "postgresql":
-        decline_message = (
-            None
-            if decision.approved
-            else {
-                "m_customer_id": message["customer_id"],
-                "m_channel": message["channel"],
-                "m_subject": message["subject"],
-                "m_body": message["body"],
-                "m_codes": json.dumps(list(decision.codes)),
-            }
-        )
-        new_id = _PG.insert(session, values, decline_message)
+        sql, params = _PG.write(plan)
+        row = _driver(session).execute(sql, params, prepare=True).fetchone()
+        new_id = None if row is None else int(row[0])
     else:
-        new_id = conn.execute(_INSERT_AUTHORIZATION[conn.dialect.name], values).scalar_one_or_none()
-        if new_id is not None and not decision.approved:
+        new_id = conn.execute(_INSERT_AUTHORIZATION[conn.dialect.name], plan.values).scalar_one_or_none()
+        if new_id is not None and not plan.decision.approved:
             enqueue(
                 session,
-                **{**message, "dedupe_key": f"auth-declined:{new_id}"},
-                payload={"authorization_id": new_id, "card_id": inputs.card_id, "codes": list(decision.codes)},
+                **plan.message,
+                dedupe_key=f"auth-declined:{new_id}",
+                payload={"authorization_id": new_id, "card_id": plan.card_id, "codes": list(plan.decision.codes)},
             )
     if new_id is None:
-        done = _existing(session, req)
-        assert done is not None, "a conflicting insert always leaves the winning row"
-        return done
-    return AuthorizationResult(new_id, decision.approved, decision.reasons, inputs.last4, replayed=False)
+        return _replay(req, conn.execute(_EXISTING, {"key": req.idempotency_key}).one_or_none())
+    return _result(plan, new_id)
+
+
+async def authorize_async(pool: AsyncConnectionPool, req: AuthorizationRequest) -> AuthorizationResult:
+    """The same decision on PostgreSQL without blocking the event loop while the database answers,
+    so one server process overlaps many requests. The pool's connections are in autocommit: each
+    write is one atomic statement."""
+    async with pool.connection() as conn:
+        cur = conn.cursor(row_factory=namedtuple_row)
+        await cur.execute(_PG.read_sql, _PG.read_params(req), prepare=True)
+        plan = _plan(req, await cur.fetchone())
+        sql, params = _PG.write(plan)
+        await cur.execute(sql, params, prepare=True)
+        row = await cur.fetchone()
+        if row is None:
+            await cur.execute(_PG.existing_sql, {"key": req.idempotency_key}, prepare=True)
+            return _replay(req, await cur.fetchone())
+        return _result(plan, int(row[0]))
 
 
 # --- controls, pauses, reports -------------------------------------------------------------------------------

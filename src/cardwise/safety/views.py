@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 
 from cardwise.core.errors import Invalid
 from cardwise.db.types import utcnow
@@ -31,6 +31,7 @@ backoffice = APIRouter(prefix="/backoffice", tags=["back office"])
 
 @router.post("/authorizations", response_model=AuthorizationOut)
 async def authorize(
+    request: Request,
     body: AuthorizationIn,
     sessions: StatementSessionsDep,
     idempotency_key: Annotated[str | None, Header(min_length=8, max_length=128)] = None,
@@ -39,23 +40,24 @@ async def authorize(
     key = idempotency_key or body.idempotency_key
     if not key:
         raise Invalid("an idempotency key is required (Idempotency-Key header or idempotency_key field)")
-    # Runs on the event loop on purpose: a decision is ~2 ms of CPU and two short statements, and
-    # handing it to the thread pool cost more (thread hops, GIL contention) than it saved. Each
-    # worker serves one decision at a time; throughput comes from more workers.
-    with sessions() as session:
-        result = service.authorize(
-            session,
-            service.AuthorizationRequest(
-                idempotency_key=key,
-                card_token=body.card_token,
-                amount_krw=body.amount_krw,
-                merchant_id=body.merchant_id,
-                at=body.timestamp,
-                channel=body.channel,
-                contactless=body.contactless,
-            ),
-        )
-        session.commit()
+    req = service.AuthorizationRequest(
+        idempotency_key=key,
+        card_token=body.card_token,
+        amount_krw=body.amount_krw,
+        merchant_id=body.merchant_id,
+        at=body.timestamp,
+        channel=body.channel,
+        contactless=body.contactless,
+    )
+    pool = request.app.state.pg_pool
+    if pool is not None:  # PostgreSQL: non-blocking, many decisions in flight per process
+        result = await service.authorize_async(pool, req)
+    else:
+        # SQLite: runs on the event loop on purpose; a decision is well under a millisecond and a
+        # thread hop (with its GIL contention) cost more than it saved.
+        with sessions() as session:
+            result = service.authorize(session, req)
+            session.commit()
     return AuthorizationOut(
         authorization_id=result.authorization_id,
         approved=result.approved,
