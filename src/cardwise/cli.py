@@ -6,6 +6,7 @@ line and exit code 2, never a traceback.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -203,6 +204,88 @@ def db_load(lake: Annotated[Path | None, typer.Option(help="Lake directory.")] =
     settings = get_settings()
     run_db_upgrade(settings)
     run_db_load(settings, lake)
+
+
+def _window(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"not a date (YYYY-MM-DD): {value}")
+
+
+@safety_app.command("train")
+def safety_train(
+    start: Annotated[str, typer.Option(help="First day of the history window.")] = "2022-10-01",
+    end: Annotated[str, typer.Option(help="Day after the history window.")] = "2023-04-01",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Train the post-approval anomaly model and write a versioned artifact under the models directory."""
+    from cardwise.lake.store import LakeError, connect
+    from cardwise.safety.anomaly import save, train
+
+    settings = get_settings()
+    try:
+        con = connect(settings.lake_dir)
+    except LakeError as exc:
+        fail(str(exc))
+    with console.status("training the anomaly model"):
+        try:
+            model = train(con, start=_window(start), end=_window(end), seed=seed)
+        except ValueError as exc:
+            fail(str(exc))
+    dest = save(model, settings.models_dir)
+    console.print(f"anomaly model {model.version} written to {dest} (threshold {model.detector.threshold_:.2f})")
+
+
+@safety_app.command("evaluate")
+def safety_evaluate(
+    start: Annotated[str, typer.Option(help="First day of the history window.")] = "2022-10-01",
+    end: Annotated[str, typer.Option(help="First held-out day.")] = "2023-04-01",
+    test_end: Annotated[str, typer.Option(help="Day after the held-out months.")] = "2023-11-01",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="JSON report (default: <data dir>/reports/anomaly.json).")] = None,
+) -> None:
+    """Evaluate the anomaly model on held-out months next to two baselines; print and write a JSON report."""
+    import json
+
+    from cardwise.lake.store import LakeError, connect
+    from cardwise.safety.anomaly import Split, evaluate
+
+    settings = get_settings()
+    try:
+        con = connect(settings.lake_dir)
+    except LakeError as exc:
+        fail(str(exc))
+    with console.status("evaluating on held-out months"):
+        try:
+            report = evaluate(con, Split(_window(start), _window(end), _window(test_end)), seed=seed)
+        except ValueError as exc:
+            fail(str(exc))
+    held_out = report["held_out"]
+    assert isinstance(held_out, list)
+    table = RichTable(
+        "model",
+        "ROC AUC",
+        "average precision",
+        "card precision@100/day",
+        "alert rate",
+        title=f"held out {held_out[0]} .. {held_out[1]}",
+    )
+    for name in ("gmm_profile_distance", "baseline_amount_zscore", "baseline_isolation_forest"):
+        m = report[name]
+        assert isinstance(m, dict)
+        table.add_row(
+            name,
+            f"{m['roc_auc']:.3f}",
+            f"{m['average_precision']:.3f}",
+            f"{m['card_precision_at_100_per_day']:.3f}",
+            f"{m['alert_rate']:.4f}",
+        )
+    console.print(table)
+    target = out or settings.data_dir / "reports" / "anomaly.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(report, indent=2) + "\n")
+    console.print(f"report written to {target}")
 
 
 @safety_app.command("switch-pauses")

@@ -89,3 +89,24 @@ def test_card_precision_at_k() -> None:
     fraud = np.array([True, False, False, False, False])
     # Day 0: top-2 cards are 1 (fraud) and 2 → 0.5; day 1: top-2 are 2 and 1, no fraud → 0.
     assert card_precision_at_k(days, cards, scores, fraud, k=2) == pytest.approx(0.25)
+
+
+def test_trained_model_round_trips_with_its_metadata(small_lake: Path, tmp_path: Path) -> None:
+    from cardwise.safety.anomaly import load_frame, load_latest, save, train
+
+    con = connect(small_lake)
+    try:
+        model = train(con, start=date(2022, 10, 1), end=date(2023, 4, 1), seed=1)
+        sample = load_frame(con, date(2023, 4, 1), date(2023, 5, 1), model.codes)
+    finally:
+        con.close()
+    dest = save(model, tmp_path)
+    meta = (dest / "meta.json").read_text()
+    assert '"card_velocity"' in meta and model.data_hash in meta
+    loaded = load_latest(tmp_path)
+    x, _ = model.profiles.features(sample)
+    assert np.array_equal(loaded.detector.score_samples(x), model.detector.score_samples(x))
+    # The artifact holds distributions and mixture parameters, not transaction rows.
+    assert not any(isinstance(v, Frame) for v in vars(loaded).values())
+    with pytest.raises(FileNotFoundError, match="cardwise safety train"):
+        load_latest(tmp_path / "empty")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -287,3 +288,102 @@ def evaluate(
             "alert_rate": round(float(alerts.mean()), 4),
         }
     return report
+
+
+# --- artifacts ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TrainedAnomalyModel:
+    """What serving needs: the mixture, the profiles it measures distances from, and where they came from."""
+
+    detector: AnomalyDetector
+    profiles: CustomerProfiles
+    codes: Codes
+    version: str
+    trained_on: tuple[str, str]
+    rows: int
+    data_hash: str
+
+    def meta(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "features": list(FEATURES),
+            "trained_on": list(self.trained_on),
+            "rows": self.rows,
+            "data_hash": self.data_hash,
+            "threshold": self.detector.threshold_,
+            "alert_rate": self.detector.alert_rate,
+            "n_components": self.detector.n_components,
+        }
+
+
+def _lake_hash(con: duckdb.DuckDBPyConnection, start: date, end: date) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for row in con.execute(
+        "SELECT count(*), sum(amount_krw), min(transaction_id), max(transaction_id) FROM transactions "
+        "WHERE ts >= $1 AND ts < $2",
+        [start, end],
+    ).fetchall():
+        digest.update(repr(row).encode())
+    return digest.hexdigest()[:16]
+
+
+def train(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    start: date,
+    end: date,
+    sample: int = 300_000,
+    seed: int = 0,
+    alert_rate: float = 0.005,
+) -> TrainedAnomalyModel:
+    """Profiles from [start, end); the mixture learns on the last month against the months before it."""
+    codes = Codes.of(con)
+    n_cat, n_reg = len(codes.categories), len(codes.regions)
+    calib_start = _month_before(end)
+    early = load_frame(con, start, calib_start, codes)
+    calib = load_frame(con, calib_start, end, codes)
+    if len(early) == 0 or len(calib) == 0:
+        raise ValueError("training needs at least two months of transactions")
+    x, _ = CustomerProfiles().fit(early, n_cat, n_reg).features(calib)
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(calib), size=min(sample, len(calib)), replace=False)
+    rows = rows[~calib.is_fraud[rows]]
+    detector = AnomalyDetector(alert_rate=alert_rate, random_state=seed).fit(x[rows])
+    profiles = CustomerProfiles().fit(_concat(early, calib), n_cat, n_reg)
+    from datetime import UTC, datetime
+
+    return TrainedAnomalyModel(
+        detector=detector,
+        profiles=profiles,
+        codes=codes,
+        version=datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ"),
+        trained_on=(start.isoformat(), end.isoformat()),
+        rows=len(early) + len(calib),
+        data_hash=_lake_hash(con, start, end),
+    )
+
+
+def save(model: TrainedAnomalyModel, models_dir: Path) -> Path:
+    import json
+
+    import joblib
+
+    dest = models_dir / "anomaly" / model.version
+    dest.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, dest / "model.joblib")
+    (dest / "meta.json").write_text(json.dumps(model.meta(), indent=2) + "\n")
+    return dest
+
+
+def load_latest(models_dir: Path) -> TrainedAnomalyModel:
+    import joblib
+
+    versions = sorted((models_dir / "anomaly").glob("*/model.joblib"))
+    if not versions:
+        raise FileNotFoundError(f"no anomaly model under {models_dir}; run `cardwise safety train`")
+    model: TrainedAnomalyModel = joblib.load(versions[-1])
+    return model
