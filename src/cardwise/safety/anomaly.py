@@ -187,6 +187,8 @@ class AnomalyDetector(BaseEstimator):
         self.mixture_.fit(self.scaler_.transform(x))
         scores = self.score_samples(x)
         self.threshold_ = float(np.quantile(scores, 1 - self.alert_rate))
+        # Per feature, the level only 1% of ordinary transactions exceed: what a reason points at.
+        self.feature_alarm_ = np.quantile(x, 0.99, axis=0)
         return self
 
     def score_samples(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -288,6 +290,75 @@ def evaluate(
             "alert_rate": round(float(alerts.mean()), 4),
         }
     return report
+
+
+# --- one transaction, as the API and the authorization path see it ----------------------------------------
+
+REASONS: dict[str, tuple[str, str]] = {
+    "category_surprise": ("평소 이용하지 않던 업종의 결제입니다.", "A merchant category the customer rarely uses."),
+    "hour_surprise": ("평소와 다른 시간대의 결제입니다.", "An unusual time of day for this customer."),
+    "region_surprise": ("평소와 다른 지역에서의 결제입니다.", "A region the customer rarely pays in."),
+    "channel_surprise": ("평소와 다른 방식(온라인·해외)의 결제입니다.", "An unusual channel (online or abroad)."),
+    "amount_z": ("평소보다 훨씬 큰 금액입니다.", "A much larger amount than usual."),
+    "card_velocity": ("짧은 시간에 결제가 잇따르고 있습니다.", "Many payments on the card within the hour."),
+}
+
+
+@dataclass(frozen=True)
+class AnomalyVerdict:
+    anomaly: bool
+    score: float
+    threshold: float
+    reasons: tuple[tuple[str, str, str], ...]  # (feature, Korean, English)
+
+
+def score_transaction(
+    model: TrainedAnomalyModel,
+    *,
+    customer_id: int,
+    category_code: str,
+    region_code: str,
+    channel: str,
+    amount_krw: int,
+    local_hour: int,
+    recent_on_card: int,
+) -> AnomalyVerdict:
+    """Score one transaction; unknown codes are treated as never seen (the most surprising)."""
+    cat = model.codes.categories.index(category_code) if category_code in model.codes.categories else -1
+    reg = model.codes.regions.index(region_code) if region_code in model.codes.regions else -1
+    if cat < 0:
+        raise ValueError(f"unknown category code: {category_code}")
+    if reg < 0:
+        raise ValueError(f"unknown region code: {region_code}")
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel: {channel}")
+    if amount_krw <= 0:
+        raise ValueError("amount_krw must be positive")
+    one = np.zeros(1, dtype=np.int64)
+    frame = Frame(
+        customer=one + customer_id,
+        category=one + cat,
+        hour=one + local_hour,
+        region=one + reg,
+        channel=one + CHANNELS.index(channel),
+        log_amount=np.log(np.array([float(amount_krw)])),
+        day=one,
+        second=one,
+        card=one,
+        is_fraud=np.zeros(1, dtype=bool),
+    )
+    x, _ = model.profiles.features(frame)
+    x[0, FEATURES.index("card_velocity")] = np.log1p(recent_on_card)
+    score = float(model.detector.score_samples(x)[0])
+    anomaly = score > model.detector.threshold_
+    reasons = tuple(
+        (name, *REASONS[name])
+        for i, name in enumerate(FEATURES)
+        if name in REASONS and x[0, i] > model.detector.feature_alarm_[i]
+    )
+    return AnomalyVerdict(
+        anomaly=anomaly, score=round(score, 3), threshold=round(model.detector.threshold_, 3), reasons=reasons
+    )
 
 
 # --- artifacts ----------------------------------------------------------------------------------------------

@@ -119,3 +119,19 @@ class LostReportOut(BaseModel):
 
 class CloseReportIn(Strict):
     reissue: bool = Field(description="True: close the old card and issue a new one; false: the card was found.")
+
+
+class AnomalyIn(Strict):
+    card_token: str = Field(min_length=16, max_length=64, pattern=r"^[0-9a-f]+$")
+    category_code: str = Field(min_length=2, max_length=32)
+    region_code: str = Field(min_length=2, max_length=8)
+    amount_krw: int = Field(gt=0, le=100_000_000)
+    timestamp: AwareDatetime
+    channel: Literal["offline", "online", "overseas"] = "offline"
+
+
+class AnomalyOut(BaseModel):
+    anomaly: Literal["Y", "N"]
+    score: float = Field(description="Negative log-likelihood under the mixture; higher is more unusual.")
+    threshold: float
+    reasons: list[ReasonOut]

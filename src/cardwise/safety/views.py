@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from sqlalchemy import func, select
 
-from cardwise.core.errors import Invalid
+from cardwise.core.errors import Invalid, NotFound
+from cardwise.db.models import Card
 from cardwise.db.types import utcnow
 from cardwise.deps import SessionDep, SettingsDep, StatementSessionsDep
 from cardwise.safety import service
-from cardwise.safety.models import CardControl, CardPause, LostReport
+from cardwise.safety.models import Authorization, CardControl, CardPause, LostReport
+from cardwise.safety.rules import SEOUL
 from cardwise.safety.schemas import (
+    AnomalyIn,
+    AnomalyOut,
     AuthorizationIn,
     AuthorizationOut,
     CloseReportIn,
@@ -65,6 +70,52 @@ async def authorize(
         reasons=[ReasonOut(code=r.code, message_ko=r.message_ko, message_en=r.message_en) for r in result.reasons],
         card_last4=result.card_last4,
         replayed=result.replayed,
+    )
+
+
+@router.post("/anomaly", response_model=AnomalyOut)
+def anomaly(body: AnomalyIn, request: Request, session: SessionDep, settings: SettingsDep) -> AnomalyOut:
+    """After approval: is this transaction unlike the card holder's usual pattern? "Y" or "N", with reasons."""
+    from cardwise.safety.anomaly import load_latest, score_transaction
+
+    model = getattr(request.app.state, "anomaly_model", None)
+    if model is None:
+        try:
+            model = request.app.state.anomaly_model = load_latest(settings.models_dir)
+        except FileNotFoundError as exc:
+            raise HTTPException(status_code=503, detail=str(exc)) from None
+    card = session.execute(select(Card.card_id, Card.customer_id).where(Card.token == body.card_token)).one_or_none()
+    if card is None:
+        raise NotFound("unknown card")
+    recent = session.execute(
+        select(func.count())
+        .select_from(Authorization)
+        .where(
+            Authorization.card_id == card.card_id,
+            Authorization.requested_at > body.timestamp - timedelta(hours=1),
+            Authorization.requested_at < body.timestamp,
+        )
+    ).scalar_one()
+    try:
+        verdict = score_transaction(
+            model,
+            customer_id=card.customer_id,
+            category_code=body.category_code,
+            region_code=body.region_code,
+            channel=body.channel,
+            amount_krw=body.amount_krw,
+            local_hour=body.timestamp.astimezone(SEOUL).hour,
+            recent_on_card=int(recent),
+        )
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    return AnomalyOut(
+        anomaly="Y" if verdict.anomaly else "N",
+        score=verdict.score,
+        threshold=verdict.threshold,
+        reasons=[
+            ReasonOut(code=f"UNUSUAL_{name.upper()}", message_ko=ko, message_en=en) for name, ko, en in verdict.reasons
+        ],
     )
 
 
