@@ -110,3 +110,30 @@ def test_trained_model_round_trips_with_its_metadata(small_lake: Path, tmp_path:
     assert not any(isinstance(v, Frame) for v in vars(loaded).values())
     with pytest.raises(FileNotFoundError, match="cardwise safety train"):
         load_latest(tmp_path / "empty")
+
+
+def test_a_customer_without_history_is_judged_against_everyone() -> None:
+    from cardwise.safety.anomaly import CustomerProfiles
+
+    def frame(customers: list[int], categories: list[int]) -> Frame:
+        n = len(customers)
+        zeros = np.zeros(n, dtype=np.int64)
+        return Frame(
+            customer=np.array(customers),
+            category=np.array(categories),
+            hour=zeros + 12,
+            region=zeros,
+            channel=zeros,
+            log_amount=np.full(n, 9.0),
+            day=zeros,
+            second=np.arange(n) * 10_000,
+            card=np.array(customers),
+            is_fraud=np.zeros(n, dtype=bool),
+        )
+
+    # Customer 1 only buys category 0, customer 2 only category 1.
+    profiles = CustomerProfiles().fit(frame([1] * 50 + [2] * 50, [0] * 50 + [1] * 50), 2, 1)
+    x, known = profiles.features(frame([1, 2, 3], [1, 1, 1]))
+    surprise = x[:, FEATURES.index("category_surprise")]
+    assert known.tolist() == [True, True, False]
+    assert surprise[0] > surprise[2] > surprise[1]  # the newcomer sits between the two habits

@@ -116,10 +116,18 @@ class CustomerProfiles(BaseEstimator):
     def fit(self, f: Frame, n_categories: int, n_regions: int) -> CustomerProfiles:
         ids = np.unique(f.customer)
         self.customer_ids_ = ids
-        row = np.searchsorted(ids, f.customer)
-        n = len(ids)
+        per_customer = self._arrays(f, np.searchsorted(ids, f.customer), len(ids), n_categories, n_regions)
+        # One more row, everyone pooled: the profile of a customer with no history.
+        population = self._arrays(f, np.zeros(len(f), dtype=np.int64), 1, n_categories, n_regions)
+        (self.category_, self.hour_, self.region_, self.channel_, self.amount_mean_, self.amount_std_) = (
+            np.vstack([c, p]) for c, p in zip(per_customer, population, strict=True)
+        )
+        return self
 
-        def dist(values: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.float64]:
+    def _arrays(
+        self, f: Frame, row: npt.NDArray[np.int64], n: int, n_categories: int, n_regions: int
+    ) -> tuple[npt.NDArray[np.float32], ...]:
+        def dist(values: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.float32]:
             counts = np.zeros((n, k))
             ok = values >= 0
             np.add.at(counts, (row[ok], values[ok]), 1.0)
@@ -128,10 +136,6 @@ class CustomerProfiles(BaseEstimator):
             smoothed = counts + self.prior_weight * pop[None, :]
             return (smoothed / smoothed.sum(axis=1, keepdims=True)).astype(np.float32)
 
-        self.category_ = dist(f.category, n_categories)
-        self.hour_ = dist(f.hour, 24)
-        self.region_ = dist(f.region, n_regions)
-        self.channel_ = dist(f.channel, len(CHANNELS))
         # Usual amount per customer and category: mean and spread of log amounts, shrunk toward the
         # customer's overall figures when the category has few purchases.
         key = row * n_categories + np.maximum(f.category, 0)
@@ -144,9 +148,14 @@ class CustomerProfiles(BaseEstimator):
         w = 3.0
         mean = (s1 + w * np.repeat(c_mean, n_categories)) / (cnt + w)
         var = (s2 + w * np.repeat(c_var + c_mean**2, n_categories)) / (cnt + w) - mean**2
-        self.amount_mean_ = mean.reshape(n, n_categories).astype(np.float32)
-        self.amount_std_ = np.sqrt(np.maximum(var, 0.05)).reshape(n, n_categories).astype(np.float32)
-        return self
+        return (
+            dist(f.category, n_categories),
+            dist(f.hour, 24),
+            dist(f.region, n_regions),
+            dist(f.channel, len(CHANNELS)),
+            mean.reshape(n, n_categories).astype(np.float32),
+            np.sqrt(np.maximum(var, 0.05)).reshape(n, n_categories).astype(np.float32),
+        )
 
     def features(self, f: Frame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
         """Distances of each transaction from its customer's profile; `known` marks customers with history."""
@@ -154,6 +163,7 @@ class CustomerProfiles(BaseEstimator):
         idx = np.searchsorted(self.customer_ids_, f.customer)
         idx = np.clip(idx, 0, len(self.customer_ids_) - 1)
         known = self.customer_ids_[idx] == f.customer
+        idx = np.where(known, idx, len(self.customer_ids_))  # the pooled row for customers without history
         cat = np.maximum(f.category, 0)
         reg = np.maximum(f.region, 0)
         ch = np.maximum(f.channel, 0)
