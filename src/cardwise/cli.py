@@ -288,6 +288,32 @@ def safety_evaluate(
     console.print(f"report written to {target}")
 
 
+@safety_app.command("score")
+def safety_score(
+    input: Annotated[Path, typer.Option("--input", help="CSV or Parquet transactions to score.")],
+    out: Annotated[Path | None, typer.Option(help="Where to write the scored rows (CSV).")] = None,
+) -> None:
+    """Score a transaction file with the latest anomaly model (needs customer or card id, time, amount, merchant)."""
+    import pyarrow.csv as pacsv
+
+    from cardwise.lake.store import LakeError, connect
+    from cardwise.safety.anomaly import load_latest, score_file
+
+    settings = get_settings()
+    try:
+        model = load_latest(settings.models_dir)
+        con = connect(settings.lake_dir)
+        scored = score_file(con, model, input)
+    except (FileNotFoundError, LakeError, ValueError) as exc:
+        fail(str(exc))
+    target = out or input.with_name(input.stem + ".scored.csv")
+    pacsv.write_csv(scored, target)
+    flagged = sum(1 for v in scored["anomaly"].to_pylist() if v == "Y")
+    console.print(
+        f"{scored.num_rows:,} rows scored with model {model.version}: {flagged:,} anomalies; written to {target}"
+    )
+
+
 @safety_app.command("switch-pauses")
 def switch_pauses_cmd() -> None:
     """Start and end card pauses that are due (the scheduler runs this every minute; cron can too)."""

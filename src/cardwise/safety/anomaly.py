@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 from sklearn.base import BaseEstimator
 from sklearn.mixture import GaussianMixture
 from sklearn.preprocessing import StandardScaler
@@ -468,3 +469,83 @@ def load_latest(models_dir: Path) -> TrainedAnomalyModel:
         raise FileNotFoundError(f"no anomaly model under {models_dir}; run `cardwise safety train`")
     model: TrainedAnomalyModel = joblib.load(versions[-1])
     return model
+
+
+# --- scoring any transaction file ---------------------------------------------------------------------------
+
+REQUIRED_HINT = "a file needs customer_id or card_id, ts (or timestamp), amount_krw and merchant_id"
+
+
+def score_file(con: duckdb.DuckDBPyConnection, model: TrainedAnomalyModel, path: Path) -> pa.Table:
+    """Score a CSV or Parquet file of transactions that the model was not built on.
+
+    Category and region come from the file when present, else from the merchant; the customer
+    from the file, else from the card. The result is the file's rows with `score` and `anomaly`.
+    """
+    if not path.exists():
+        raise ValueError(f"no such file: {path}")
+    reader = "read_parquet" if path.suffix.lower() in (".parquet", ".pq") else "read_csv_auto"
+    src = f"{reader}('{str(path).replace(chr(39), chr(39) * 2)}')"
+    try:
+        columns = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
+    except duckdb.Error as exc:
+        raise ValueError(f"cannot read {path.name}: {exc}") from None
+    ts_col = "ts" if "ts" in columns else "timestamp" if "timestamp" in columns else None
+    missing = [c for c in ("amount_krw", "merchant_id") if c not in columns]
+    if ts_col is None or missing or not ({"customer_id", "card_id"} & columns):
+        raise ValueError(f"{path.name}: {REQUIRED_HINT} (found: {', '.join(sorted(columns))})")
+    customer = "f.customer_id" if "customer_id" in columns else "c.customer_id"
+    card = "f.card_id" if "card_id" in columns else "NULL"
+    category = "coalesce(f.category_code, m.category_code)" if "category_code" in columns else "m.category_code"
+    region = "coalesce(f.region_code, m.region_code)" if "region_code" in columns else "m.region_code"
+    channel = "coalesce(f.channel, 'offline')" if "channel" in columns else "'offline'"
+    card_join = "LEFT JOIN cards c ON c.card_id = f.card_id" if "card_id" in columns else ""
+    try:
+        tbl = con.sql(f"""
+            SELECT f.*, {customer} AS _customer, {card} AS _card,
+                   {category} AS _category, {region} AS _region, {channel} AS _channel,
+                   CAST(f.{ts_col} AS TIMESTAMP) AS _ts
+            FROM (SELECT row_number() OVER () AS row_number, * FROM {src}) f
+            LEFT JOIN merchants m ON m.merchant_id = f.merchant_id {card_join}
+            ORDER BY f.row_number""").to_arrow_table()
+    except duckdb.Error as exc:
+        raise ValueError(f"{path.name}: {str(exc).splitlines()[0]}") from None
+    n = tbl.num_rows
+    amount = tbl["amount_krw"].to_numpy(zero_copy_only=False).astype(np.float64)
+    bad = np.flatnonzero(~np.isfinite(amount) | (amount <= 0))
+    if len(bad):
+        raise ValueError(f"{path.name}: row {int(bad[0]) + 1} has an amount that is not a positive number")
+    cust = tbl["_customer"].to_numpy(zero_copy_only=False)
+    if any(v is None for v in cust.tolist()) or np.isnan(cust.astype(np.float64)).any():
+        first = next(i for i, v in enumerate(cust.tolist()) if v is None or v != v)
+        raise ValueError(f"{path.name}: row {first + 1} has no customer (unknown card_id and no customer_id)")
+    cat_codes = tbl["_category"].to_pylist()
+    if None in cat_codes:
+        raise ValueError(f"{path.name}: row {cat_codes.index(None) + 1} has no category (unknown merchant_id)")
+    ts = tbl["_ts"].to_numpy(zero_copy_only=False).astype("datetime64[s]")
+    cat_index = {c: i for i, c in enumerate(model.codes.categories)}
+    reg_index = {r: i for i, r in enumerate(model.codes.regions)}
+    chan = tbl["_channel"].to_pylist()
+    cards = tbl["_card"].to_numpy(zero_copy_only=False)
+    card_ids = np.where(np.isnan(cards.astype(np.float64)), -1 - cust.astype(np.int64), cards.astype(np.float64))
+    frame = Frame(
+        customer=cust.astype(np.int64),
+        category=np.array([cat_index.get(c, -1) for c in cat_codes], dtype=np.int64),
+        hour=((ts.astype(np.int64) // 3600) % 24).astype(np.int64),
+        region=np.array([reg_index.get(r, -1) for r in tbl["_region"].to_pylist()], dtype=np.int64),
+        channel=np.array([CHANNELS.index(c) if c in CHANNELS else 0 for c in chan], dtype=np.int64),
+        log_amount=np.log(amount),
+        day=(ts.astype(np.int64) // 86_400).astype(np.int64),
+        second=ts.astype(np.int64),
+        card=card_ids.astype(np.int64),
+        is_fraud=np.zeros(n, dtype=bool),
+    )
+    x, known = model.profiles.features(frame)
+    scores = model.detector.score_samples(x)
+    keep = [c for c in tbl.column_names if not c.startswith("_")]
+    return (
+        tbl.select(keep)
+        .append_column("score", pa.array(np.round(scores, 4)))
+        .append_column("anomaly", pa.array(np.where(scores > model.detector.threshold_, "Y", "N")))
+        .append_column("customer_known", pa.array(known))
+    )
