@@ -314,6 +314,53 @@ def safety_score(
     )
 
 
+@safety_app.command("clusters")
+def safety_clusters(
+    start: Annotated[str, typer.Option(help="First day of the three-month window.")] = "2023-07-01",
+    end: Annotated[str, typer.Option(help="Day after the window.")] = "2023-10-01",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+) -> None:
+    """Cluster customers by three months of spending; keep the run with its curves and block recommendations."""
+    import json
+    from datetime import UTC, datetime
+
+    from cardwise.lake.store import LakeError, connect
+    from cardwise.safety.clusters import run_clusters
+
+    settings = get_settings()
+    try:
+        con = connect(settings.lake_dir)
+    except LakeError as exc:
+        fail(str(exc))
+    with console.status("clustering"):
+        try:
+            run = run_clusters(con, start=_window(start), end=_window(end), seed=seed)
+        except ValueError as exc:
+            fail(str(exc))
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = settings.data_dir / "reports" / "clusters" / f"{run_id}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        json.dumps({"run_id": run_id, **run.summary(), "members": run.members}, ensure_ascii=False, indent=1) + "\n"
+    )
+    table = RichTable(
+        "cluster",
+        "members",
+        "top categories",
+        "recommended blocks",
+        title=f"{run.customers:,} customers, {run.n_components} components, k = {run.k}",
+    )
+    for p in run.profiles:
+        table.add_row(
+            str(p.cluster),
+            f"{p.size:,}",
+            ", ".join(c for c, _ in p.top_categories[:3]),
+            ", ".join(p.recommended_blocks),
+        )
+    console.print(table)
+    console.print(f"run {run_id} written to {target}")
+
+
 @safety_app.command("switch-pauses")
 def switch_pauses_cmd() -> None:
     """Start and end card pauses that are due (the scheduler runs this every minute; cron can too)."""
