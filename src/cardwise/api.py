@@ -15,10 +15,14 @@ from cardwise.config import Settings, get_settings
 from cardwise.core.errors import DomainError
 from cardwise.db.engine import make_engine
 from cardwise.lake.views import router as lake_router
+from cardwise.logging import get_logger
 from cardwise.merchant.views import router as merchant_router
+from cardwise.safety.anomaly import TrainedAnomalyModel, load_latest
 from cardwise.safety.views import backoffice as safety_backoffice
 from cardwise.safety.views import router as safety_router
 from cardwise.system.views import router as system_router
+
+log = get_logger(__name__)
 
 
 async def _open_pg_pool(settings: Settings) -> AsyncConnectionPool | None:
@@ -34,10 +38,22 @@ async def _open_pg_pool(settings: Settings) -> AsyncConnectionPool | None:
     return pool
 
 
+def _load_anomaly_model(settings: Settings) -> TrainedAnomalyModel | None:
+    """The newest anomaly model, if one was trained: approved authorizations are then scored inline."""
+    try:
+        model = load_latest(settings.models_dir)
+    except FileNotFoundError:
+        log.info("no anomaly model yet; approved authorizations are not scored")
+        return None
+    log.info("anomaly model loaded", extra={"model.version": model.version})
+    return model
+
+
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     pool = await _open_pg_pool(app.state.settings)
     app.state.pg_pool = pool
+    app.state.anomaly_model = _load_anomaly_model(app.state.settings)
     scheduler = None
     if app.state.settings.scheduler_enabled:
         from cardwise.scheduler import start_scheduler
@@ -62,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings or get_settings()
     app.state.pg_pool = None  # opened by the lifespan on PostgreSQL
+    app.state.anomaly_model = None  # loaded by the lifespan when one has been trained
 
     @app.exception_handler(DomainError)
     async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:

@@ -135,3 +135,64 @@ def test_without_a_model_the_answer_says_how_to_train(db: LoadedDb, card: tuple[
         },
     )
     assert r.status_code == 503 and "cardwise safety train" in r.json()["detail"]
+
+
+def test_approved_but_unusual_authorization_alerts_the_customer(db: LoadedDb, trained: Path, small_lake: Path) -> None:
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from cardwise.notify.models import OutboxMessage
+    from tests.safety.conftest import merchant_in, new_key
+
+    customer = _homebody(small_lake)
+    with db.engine.connect() as conn:
+        token = (
+            conn.execute(
+                text("SELECT token FROM cards WHERE customer_id = :c AND closed_on IS NULL ORDER BY card_id"),
+                {"c": customer},
+            )
+            .scalars()
+            .first()
+        )
+    category, region, amount, hour = _usual(small_lake, customer)
+    with TestClient(create_app(db.settings.model_copy(update={"data_dir": trained}))) as client:
+
+        def pay(merchant: int, amount_krw: int, at: datetime, channel: str) -> dict:
+            r = client.post(
+                "/v1/authorizations",
+                headers={"Idempotency-Key": new_key()},
+                json={
+                    "card_token": token,
+                    "amount_krw": amount_krw,
+                    "merchant_id": merchant,
+                    "timestamp": at.isoformat(),
+                    "channel": channel,
+                },
+            )
+            assert r.status_code == 200, r.text
+            return r.json()
+
+        usual = pay(
+            merchant_in(db, category=category, province=region[:2]),
+            amount,
+            datetime(2023, 11, 9, hour, 5, tzinfo=SEOUL),
+            "offline",
+        )
+        odd = pay(merchant_in(db, overseas=True), 9_000_000, datetime(2023, 11, 9, 3, 40, tzinfo=SEOUL), "overseas")
+    assert usual["approved"] and not usual["anomaly_alert"]
+    assert odd["approved"] and odd["anomaly_alert"]
+    with Session(db.engine) as s:
+        keys = set(
+            s.execute(
+                select(OutboxMessage.dedupe_key).where(
+                    OutboxMessage.dedupe_key.in_(
+                        [f"anomaly:{usual['authorization_id']}", f"anomaly:{odd['authorization_id']}"]
+                    )
+                )
+            ).scalars()
+        )
+        alert = s.execute(
+            select(OutboxMessage).where(OutboxMessage.dedupe_key == f"anomaly:{odd['authorization_id']}")
+        ).scalar_one()
+    assert keys == {f"anomaly:{odd['authorization_id']}"}
+    assert alert.kind == "anomaly_alert" and "승인되었습니다" in alert.body and "9,000,000원" in alert.body

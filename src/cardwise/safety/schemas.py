@@ -52,6 +52,10 @@ class AuthorizationOut(BaseModel):
     reasons: list[ReasonOut]
     card_last4: str
     replayed: bool = Field(description="True when this is the stored answer to an earlier request with the same key.")
+    anomaly_alert: bool = Field(
+        default=False,
+        description="Approved, but unlike the card holder's usual pattern: the customer has been alerted.",
+    )
 
 
 class WindowIn(Strict):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from psycopg.rows import namedtuple_row
@@ -40,6 +40,7 @@ from cardwise.db.models import Card, Category, Customer, Merchant, Region
 from cardwise.db.types import UTCDateTime, utcnow
 from cardwise.notify.models import OutboxMessage
 from cardwise.notify.service import channel_for_preference, enqueue
+from cardwise.safety.anomaly import TrainedAnomalyModel, score_transaction
 from cardwise.safety.models import Authorization, CardControl, CardEvent, CardPause, LostReport
 from cardwise.safety.rules import (
     OVERSEAS,
@@ -78,6 +79,7 @@ class AuthorizationResult:
     reasons: tuple[Reason, ...]
     card_last4: str
     replayed: bool  # an earlier answer to the same idempotency key
+    anomaly_alert: bool = False  # approved, but unlike the customer's pattern: the customer was alerted
 
 
 # --- reading controls ---------------------------------------------------------------------------------------
@@ -134,6 +136,14 @@ _DECISION_INPUTS = (
         CardControl.block_overseas,
         CardControl.block_contactless,
         _pause_active(Card.card_id, bindparam("at", type_=UTCDateTime())).label("paused"),
+        select(func.count())
+        .where(
+            Authorization.card_id == Card.card_id,
+            Authorization.requested_at >= bindparam("hour_ago", type_=UTCDateTime()),
+            Authorization.requested_at < bindparam("at", type_=UTCDateTime()),
+        )
+        .scalar_subquery()
+        .label("recent_on_card"),
         _MERCHANT_PLACE.c.category_code,
         _MERCHANT_PLACE.c.region_code,
         _MERCHANT_PLACE.c.parent_code,
@@ -194,9 +204,9 @@ def _decline_with_message_pg() -> Select[Any]:
         .from_select(
             list(message_columns),
             select(
-                literal("auth-declined:") + cast(auth.c.authorization_id, String),
+                bindparam("m_prefix", type_=String()) + cast(auth.c.authorization_id, String),
                 bindparam("m_customer_id", type_=Integer()),
-                literal("authorization_declined"),
+                bindparam("m_kind", type_=String()),
                 bindparam("m_channel", type_=String()),
                 bindparam("m_subject", type_=String()),
                 bindparam("m_body", type_=String()),
@@ -254,24 +264,35 @@ class _PostgresHotPath:
         self.existing_sql = str(_EXISTING.compile(dialect=dialect))
 
     def read_params(self, req: AuthorizationRequest) -> dict[str, Any]:
-        return {**self.read_literals, "token": req.card_token, "merchant_id": req.merchant_id, "at": req.at}
+        return {**self.read_literals, **_read_values(req)}
 
     def write(self, plan: _Plan) -> tuple[str, dict[str, Any]]:
-        """One atomic statement: the authorization, and for a decline its message too."""
+        """One atomic statement: the authorization, and its message (a decline, an anomaly alert) if any."""
         params = {**plan.values, "reasons": Json(plan.values["reasons"])}
-        if plan.decision.approved:
+        if plan.message is None:
             return self.insert_sql, params
         message = {
+            "m_prefix": plan.message["prefix"],
+            "m_kind": plan.message["kind"],
             "m_customer_id": plan.message["customer_id"],
             "m_channel": plan.message["channel"],
             "m_subject": plan.message["subject"],
             "m_body": plan.message["body"],
-            "m_codes": json.dumps(list(plan.decision.codes)),
+            "m_codes": json.dumps(plan.message["codes"]),
         }
         return self.decline_sql, {**self.decline_literals, **params, **message}
 
 
 _PG = _PostgresHotPath()
+
+
+def _read_values(req: AuthorizationRequest) -> dict[str, Any]:
+    return {
+        "token": req.card_token,
+        "merchant_id": req.merchant_id,
+        "at": req.at,
+        "hour_ago": req.at - timedelta(hours=1),
+    }
 
 
 def _driver(session: Session) -> Any:
@@ -283,11 +304,7 @@ def _decision_inputs(session: Session, req: AuthorizationRequest) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         cur = _driver(session).cursor(row_factory=namedtuple_row)
         return cur.execute(_PG.read_sql, _PG.read_params(req), prepare=True).fetchone()
-    return (
-        session.connection()
-        .execute(_DECISION_INPUTS, {"token": req.card_token, "merchant_id": req.merchant_id, "at": req.at})
-        .one_or_none()
-    )
+    return session.connection().execute(_DECISION_INPUTS, _read_values(req)).one_or_none()
 
 
 # --- authorizations -----------------------------------------------------------------------------------------
@@ -299,12 +316,12 @@ class _Plan:
 
     decision: Decision
     values: dict[str, Any]  # the authorization row
-    message: dict[str, Any]  # the decline message (unused when approved)
+    message: dict[str, Any] | None  # a decline's message or an anomaly alert, written with the row
     card_id: int
     last4: str
 
 
-def _plan(req: AuthorizationRequest, inputs: Any) -> _Plan:
+def _plan(req: AuthorizationRequest, inputs: Any, anomaly_model: TrainedAnomalyModel | None = None) -> _Plan:
     if inputs is None:
         raise NotFound("unknown card")
     if inputs.category_code is None:
@@ -338,16 +355,45 @@ def _plan(req: AuthorizationRequest, inputs: Any) -> _Plan:
         created_at=utcnow(),
     )
     local = req.at.astimezone(SEOUL)
-    message = dict(
-        customer_id=inputs.customer_id,
-        channel=channel_for_preference(inputs.preferred_channel),
-        kind="authorization_declined",
-        subject="[cardwise] 결제가 거절되었습니다",
-        body=(
-            f"[cardwise] 카드(끝자리 {inputs.last4}) {local:%Y.%m.%d %H:%M} {req.amount_krw:,}원 결제가 "
-            f"거절되었습니다. 사유: {' '.join(r.message_ko for r in decision.reasons)}"
-        ),
-    )
+    base = dict(customer_id=inputs.customer_id, channel=channel_for_preference(inputs.preferred_channel))
+    message: dict[str, Any] | None = None
+    if not decision.approved:
+        message = dict(
+            base,
+            prefix="auth-declined:",
+            kind="authorization_declined",
+            codes=list(decision.codes),
+            subject="[cardwise] 결제가 거절되었습니다",
+            body=(
+                f"[cardwise] 카드(끝자리 {inputs.last4}) {local:%Y.%m.%d %H:%M} {req.amount_krw:,}원 결제가 "
+                f"거절되었습니다. 사유: {' '.join(r.message_ko for r in decision.reasons)}"
+            ),
+        )
+    elif anomaly_model is not None:
+        # After approval: unlike the customer's usual pattern? Then tell the customer at once (S4).
+        verdict = score_transaction(
+            anomaly_model,
+            customer_id=inputs.customer_id,
+            category_code=inputs.category_code,
+            region_code=region,
+            channel=req.channel,
+            amount_krw=req.amount_krw,
+            local_hour=local.hour,
+            recent_on_card=int(inputs.recent_on_card or 0),
+        )
+        if verdict.anomaly:
+            why = " ".join(ko for _, ko, _ in verdict.reasons) or "평소 결제 패턴과 다릅니다."
+            message = dict(
+                base,
+                prefix="anomaly:",
+                kind="anomaly_alert",
+                codes=[f"UNUSUAL_{n.upper()}" for n, _, _ in verdict.reasons],
+                subject="[cardwise] 평소와 다른 결제가 승인되었습니다",
+                body=(
+                    f"[cardwise] 카드(끝자리 {inputs.last4}) {local:%Y.%m.%d %H:%M} {req.amount_krw:,}원 결제가 "
+                    f"승인되었습니다. {why} 본인이 아니면 바로 분실·도난 신고해 주세요."
+                ),
+            )
     return _Plan(decision=decision, values=values, message=message, card_id=inputs.card_id, last4=inputs.last4)
 
 
@@ -362,15 +408,20 @@ def _replay(req: AuthorizationRequest, row: Any) -> AuthorizationResult:
 
 
 def _result(plan: _Plan, new_id: int) -> AuthorizationResult:
-    return AuthorizationResult(new_id, plan.decision.approved, plan.decision.reasons, plan.last4, replayed=False)
+    alerted = plan.decision.approved and plan.message is not None
+    return AuthorizationResult(
+        new_id, plan.decision.approved, plan.decision.reasons, plan.last4, replayed=False, anomaly_alert=alerted
+    )
 
 
-def authorize(session: Session, req: AuthorizationRequest) -> AuthorizationResult:
+def authorize(
+    session: Session, req: AuthorizationRequest, anomaly_model: TrainedAnomalyModel | None = None
+) -> AuthorizationResult:
     """Decide, record once per idempotency key, and queue a message for a decline, in the caller's
     transaction: one read and one write (SQLite: a second write for a decline's message).
 
     A concurrent retry with the same key inserts nothing and reads the winner's answer instead."""
-    plan = _plan(req, _decision_inputs(session, req))
+    plan = _plan(req, _decision_inputs(session, req), anomaly_model)
     conn = session.connection()
     new_id: int | None
     if conn.dialect.name == "postgresql":
@@ -379,26 +430,33 @@ def authorize(session: Session, req: AuthorizationRequest) -> AuthorizationResul
         new_id = None if row is None else int(row[0])
     else:
         new_id = conn.execute(_INSERT_AUTHORIZATION[conn.dialect.name], plan.values).scalar_one_or_none()
-        if new_id is not None and not plan.decision.approved:
+        if new_id is not None and plan.message is not None:
+            m = plan.message
             enqueue(
                 session,
-                **plan.message,
-                dedupe_key=f"auth-declined:{new_id}",
-                payload={"authorization_id": new_id, "card_id": plan.card_id, "codes": list(plan.decision.codes)},
+                dedupe_key=f"{m['prefix']}{new_id}",
+                customer_id=m["customer_id"],
+                kind=m["kind"],
+                channel=m["channel"],
+                subject=m["subject"],
+                body=m["body"],
+                payload={"authorization_id": new_id, "card_id": plan.card_id, "codes": m["codes"]},
             )
     if new_id is None:
         return _replay(req, conn.execute(_EXISTING, {"key": req.idempotency_key}).one_or_none())
     return _result(plan, new_id)
 
 
-async def authorize_async(pool: AsyncConnectionPool, req: AuthorizationRequest) -> AuthorizationResult:
+async def authorize_async(
+    pool: AsyncConnectionPool, req: AuthorizationRequest, anomaly_model: TrainedAnomalyModel | None = None
+) -> AuthorizationResult:
     """The same decision on PostgreSQL without blocking the event loop while the database answers,
     so one server process overlaps many requests. The pool's connections are in autocommit: each
     write is one atomic statement."""
     async with pool.connection() as conn:
         cur = conn.cursor(row_factory=namedtuple_row)
         await cur.execute(_PG.read_sql, _PG.read_params(req), prepare=True)
-        plan = _plan(req, await cur.fetchone())
+        plan = _plan(req, await cur.fetchone(), anomaly_model)
         sql, params = _PG.write(plan)
         await cur.execute(sql, params, prepare=True)
         row = await cur.fetchone()

@@ -54,14 +54,14 @@ async def authorize(
         channel=body.channel,
         contactless=body.contactless,
     )
-    pool = request.app.state.pg_pool
+    pool, model = request.app.state.pg_pool, request.app.state.anomaly_model
     if pool is not None:  # PostgreSQL: non-blocking, many decisions in flight per process
-        result = await service.authorize_async(pool, req)
+        result = await service.authorize_async(pool, req, model)
     else:
         # SQLite: runs on the event loop on purpose; a decision is well under a millisecond and a
         # thread hop (with its GIL contention) cost more than it saved.
         with sessions() as session:
-            result = service.authorize(session, req)
+            result = service.authorize(session, req, model)
             session.commit()
     return AuthorizationOut(
         authorization_id=result.authorization_id,
@@ -70,6 +70,7 @@ async def authorize(
         reasons=[ReasonOut(code=r.code, message_ko=r.message_ko, message_en=r.message_en) for r in result.reasons],
         card_last4=result.card_last4,
         replayed=result.replayed,
+        anomaly_alert=result.anomaly_alert,
     )
 
 
