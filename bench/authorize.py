@@ -42,6 +42,10 @@ from cardwise.safety import service
 from cardwise.safety.rules import CardControls, CardState, Purchase, evaluate
 from cardwise.synth.presets import get_preset
 
+# Payments are dated just after the generated period, when the cards are valid (their expiry dates follow
+# the data, not the wall clock), at Friday noon in Seoul.
+PAYMENT_TIME = datetime(2023, 11, 3, 3, 0, tzinfo=UTC)
+
 
 def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] if len(values) > 10 else max(values)
@@ -93,7 +97,7 @@ def workload(url: str, n: int) -> list[dict[str, object]]:
         merchants = s.execute(select(Merchant.merchant_id)).scalars().all()
     engine.dispose()
     rng = random.Random(7)
-    now = datetime.now(UTC)
+    now = PAYMENT_TIME
     return [
         {
             "card_token": rng.choice(tokens),
@@ -214,7 +218,7 @@ def _wrk(base: str, reqs: list[dict[str, object]], concurrency: int, seconds: in
         + "merchants = {"
         + ",".join(map(str, merchants))
         + "}\n"
-        + f'now = "{datetime.now(UTC).isoformat()}"\n'
+        + f'now = "{PAYMENT_TIME.isoformat()}"\n'
         + _WRK_SCRIPT
     )
     subprocess.run(["wrk", "-t1", "-c4", "-d3s", "-s", str(script), base], capture_output=True, check=True)  # warm-up
@@ -325,6 +329,19 @@ def run(args: argparse.Namespace, url: str) -> dict[str, object]:
     print(
         f"  HTTP: {result['http_per_s']:,}/s, p50 {result['http_p50_ms']} ms, p99 {result['http_p99_ms']} ms, "
         f"errors {result['http_errors']}",
+        flush=True,
+    )
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        kinds = dict(conn.execute(text("SELECT kind, count(*) FROM outbox GROUP BY kind")).all())
+        total = conn.execute(text("SELECT count(*) FROM authorizations")).scalar_one()
+    engine.dispose()
+    result["authorizations"] = int(total)
+    result["decline_messages"] = int(kinds.get("authorization_declined", 0))
+    result["anomaly_alerts"] = int(kinds.get("anomaly_alert", 0))
+    print(
+        f"  {total:,} authorizations: {result['decline_messages']:,} decline messages, "
+        f"{result['anomaly_alerts']:,} anomaly alerts (inline scoring runs when a model is trained)",
         flush=True,
     )
     return result
