@@ -218,6 +218,9 @@ def safety_train(
     start: Annotated[str, typer.Option(help="First day of the history window.")] = "2022-10-01",
     end: Annotated[str, typer.Option(help="Day after the history window.")] = "2023-04-01",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    alert_rate: Annotated[
+        float, typer.Option(help="Share of ordinary transactions that would raise an alert.")
+    ] = 0.005,
 ) -> None:
     """Train the post-approval anomaly model and write a versioned artifact under the models directory."""
     from cardwise.lake.store import LakeError, connect
@@ -230,7 +233,9 @@ def safety_train(
         fail(str(exc))
     with console.status("training the anomaly model"):
         try:
-            model = train(con, start=_window(start), end=_window(end), seed=seed)
+            if not 0 < alert_rate < 0.5:
+                raise ValueError("--alert-rate must lie between 0 and 0.5")
+            model = train(con, start=_window(start), end=_window(end), seed=seed, alert_rate=alert_rate)
         except ValueError as exc:
             fail(str(exc))
     dest = save(model, settings.models_dir)
@@ -319,13 +324,11 @@ def safety_clusters(
     start: Annotated[str, typer.Option(help="First day of the three-month window.")] = "2023-07-01",
     end: Annotated[str, typer.Option(help="Day after the window.")] = "2023-10-01",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    email: Annotated[bool, typer.Option(help="Queue the recommendation e-mails to opted-in members.")] = False,
 ) -> None:
     """Cluster customers by three months of spending; keep the run with its curves and block recommendations."""
-    import json
-    from datetime import UTC, datetime
-
     from cardwise.lake.store import LakeError, connect
-    from cardwise.safety.clusters import run_clusters
+    from cardwise.safety.clusters import recommendation_mails, run_clusters, save_run
 
     settings = get_settings()
     try:
@@ -337,12 +340,17 @@ def safety_clusters(
             run = run_clusters(con, start=_window(start), end=_window(end), seed=seed)
         except ValueError as exc:
             fail(str(exc))
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    target = settings.data_dir / "reports" / "clusters" / f"{run_id}.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(
-        json.dumps({"run_id": run_id, **run.summary(), "members": run.members}, ensure_ascii=False, indent=1) + "\n"
-    )
+    run_id, target = save_run(run, settings.data_dir / "reports")
+    if email:
+        from cardwise.db.engine import engine_for, session_scope
+
+        engine = engine_for(settings)
+        try:
+            with session_scope(engine) as session:
+                queued = recommendation_mails(session, run, run_id)
+        finally:
+            engine.dispose()
+        console.print(f"{queued:,} recommendation e-mails queued (the worker delivers them)")
     table = RichTable(
         "cluster",
         "members",

@@ -29,11 +29,48 @@ def switch_pauses_job(settings: Settings) -> int:
     return len(changes)
 
 
+def cluster_job(settings: Settings) -> str | None:
+    """Quarterly: cluster the lake's last three months and mail each cluster its recommendations."""
+    from datetime import date
+
+    from cardwise.lake.store import connect, read_manifest
+    from cardwise.safety.clusters import last_quarter_of, recommendation_mails, run_clusters, save_run
+
+    period_end = date.fromisoformat(str(read_manifest(settings.lake_dir)["end"]))
+    start, end = last_quarter_of(period_end)
+    con = connect(settings.lake_dir)
+    try:
+        run = run_clusters(con, start=start, end=end)
+    finally:
+        con.close()
+    run_id, _ = save_run(run, settings.data_dir / "reports")
+    engine = engine_for(settings)
+    try:
+        with session_scope(engine) as session:
+            queued = recommendation_mails(session, run, run_id)
+    finally:
+        engine.dispose()
+    log.info("cluster run done", extra={"cluster.run_id": run_id, "cluster.k": run.k, "mails.queued": queued})
+    return run_id
+
+
 def start_scheduler(settings: Settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="Asia/Seoul")
     # Every minute: a pause starts or ends at most a minute late in the records (decisions use the interval).
     scheduler.add_job(
         switch_pauses_job, "interval", minutes=1, args=[settings], id="switch_pauses", max_instances=1, coalesce=True
+    )
+    # Every three months (seed 002: "군집분석 3개월 주기로 시행"), early on the first day of the quarter.
+    scheduler.add_job(
+        cluster_job,
+        "cron",
+        month="1,4,7,10",
+        day=1,
+        hour=3,
+        args=[settings],
+        id="clusters",
+        max_instances=1,
+        coalesce=True,
     )
     scheduler.start()
     return scheduler

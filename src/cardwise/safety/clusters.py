@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -18,6 +19,11 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cardwise.db.models import Category, Customer
+from cardwise.notify.service import enqueue
 
 
 def elbow(values: npt.ArrayLike) -> int:
@@ -155,3 +161,61 @@ def run_clusters(
         profiles=profiles,
         members={int(cid): int(lab) for cid, lab in zip(customers.tolist(), labels.tolist(), strict=True)},
     )
+
+
+def recommendation_mails(session: Session, run: ClusterRun, run_id: str) -> int:
+    """Queue one e-mail per opted-in member of each cluster with its recommended blocks (outbox).
+
+    The dedupe key carries the run id, so re-sending a run never mails anyone twice."""
+    names = dict(session.execute(select(Category.category_code, Category.name_ko)).all())
+    consenting = set(
+        session.execute(select(Customer.customer_id).where(Customer.marketing_consent.is_(True))).scalars()
+    )
+    by_cluster = {p.cluster: p for p in run.profiles}
+    queued = 0
+    for customer_id, cluster in run.members.items():
+        profile = by_cluster[cluster]
+        if customer_id not in consenting or not profile.recommended_blocks:
+            continue
+        blocked = ", ".join(names.get(c, c) for c in profile.recommended_blocks)
+        enqueue(
+            session,
+            dedupe_key=f"cluster-mail:{run_id}:{customer_id}",
+            customer_id=customer_id,
+            kind="cluster_recommendation",
+            channel="email",
+            subject="[cardwise] 안심서비스 차단 추천 업종 안내",
+            body=(
+                "안녕하세요, cardwise입니다.\n"
+                "고객님과 소비 패턴이 비슷한 분들이 거의 이용하지 않지만 부정사용이 자주 일어나는 업종입니다: "
+                f"{blocked}.\n"
+                "앱의 안심서비스에서 이 업종들의 결제를 차단해 두시면, 카드를 잃어버려도 피해를 줄일 수 있습니다.\n"
+                "(마케팅 수신에 동의하신 고객님께 보내는 안내입니다.)"
+            ),
+            payload={"run_id": run_id, "cluster": cluster, "categories": profile.recommended_blocks},
+        )
+        queued += 1
+    session.flush()
+    return queued
+
+
+def last_quarter_of(period_end: date) -> tuple[date, date]:
+    """The last three whole months up to a period's last day, e.g. 2023-10-31 → 2023-08-01 .. 2023-11-01."""
+    end = date(period_end.year + (period_end.month == 12), period_end.month % 12 + 1, 1)
+    start_month = (end.month - 4) % 12 + 1
+    start = date(end.year - (end.month <= 3), start_month, 1)
+    return start, end
+
+
+def save_run(run: ClusterRun, reports_dir: Path) -> tuple[str, Path]:
+    """Keep a run under its id (the back office compares runs)."""
+    import json
+    from datetime import UTC, datetime
+
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = reports_dir / "clusters" / f"{run_id}.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(
+        json.dumps({"run_id": run_id, **run.summary(), "members": run.members}, ensure_ascii=False, indent=1) + "\n"
+    )
+    return run_id, target
