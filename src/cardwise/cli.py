@@ -424,13 +424,32 @@ def serve(
     uvicorn.run("cardwise.api:create_app", factory=True, host=h, port=p, workers=workers, log_config=None)
 
 
+def _train_missing_models(settings: Settings) -> None:
+    """The demo trains what models exist when none has been trained yet."""
+    from cardwise.lake.store import connect
+    from cardwise.safety.anomaly import load_latest, save, train
+
+    try:
+        load_latest(settings.models_dir)
+        return
+    except FileNotFoundError:
+        pass
+    with console.status("training the anomaly model"):
+        con = connect(settings.lake_dir)
+        try:
+            model = train(con, start=date(2022, 10, 1), end=date(2023, 4, 1))
+        finally:
+            con.close()
+    console.print(f"anomaly model {model.version} trained and written to {save(model, settings.models_dir)}")
+
+
 @app.command("demo")
 def demo(
     host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     preset: Annotated[str, typer.Option(help="Preset to generate when no lake exists.")] = "seed002",
 ) -> None:
-    """Generate the seed002 lake if absent, load what exists, and serve on port 8000."""
+    """Generate the seed002 lake if absent, load the database, train missing models, serve on port 8000."""
     from cardwise.lake.store import MANIFEST
 
     settings = get_settings()
@@ -441,6 +460,7 @@ def demo(
         console.print(f"using the lake at {settings.lake_dir}")
     run_db_upgrade(settings)
     run_db_load(settings, settings.lake_dir)
+    _train_missing_models(settings)
     serve(host=host, port=port, workers=1)
 
 
