@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, NoReturn
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -206,6 +207,16 @@ def db_load(lake: Annotated[Path | None, typer.Option(help="Lake directory.")] =
     run_db_load(settings, lake)
 
 
+def _lake(settings: Settings) -> duckdb.DuckDBPyConnection:
+    """DuckDB views over the configured lake, or one clear line and exit 2 when there is none."""
+    from cardwise.lake.store import LakeError, connect
+
+    try:
+        return connect(settings.lake_dir)
+    except LakeError as exc:
+        fail(str(exc))
+
+
 def _window(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -223,14 +234,10 @@ def safety_train(
     ] = 0.005,
 ) -> None:
     """Train the post-approval anomaly model and write a versioned artifact under the models directory."""
-    from cardwise.lake.store import LakeError, connect
     from cardwise.safety.anomaly import save, train
 
     settings = get_settings()
-    try:
-        con = connect(settings.lake_dir)
-    except LakeError as exc:
-        fail(str(exc))
+    con = _lake(settings)
     with console.status("training the anomaly model"):
         try:
             if not 0 < alert_rate < 0.5:
@@ -253,14 +260,10 @@ def safety_evaluate(
     """Evaluate the anomaly model on held-out months next to two baselines; print and write a JSON report."""
     import json
 
-    from cardwise.lake.store import LakeError, connect
     from cardwise.safety.anomaly import Split, evaluate
 
     settings = get_settings()
-    try:
-        con = connect(settings.lake_dir)
-    except LakeError as exc:
-        fail(str(exc))
+    con = _lake(settings)
     with console.status("evaluating on held-out months"):
         try:
             report = evaluate(con, Split(_window(start), _window(end), _window(test_end)), seed=seed)
@@ -327,14 +330,10 @@ def safety_clusters(
     email: Annotated[bool, typer.Option(help="Queue the recommendation e-mails to opted-in members.")] = False,
 ) -> None:
     """Cluster customers by three months of spending; keep the run with its curves and block recommendations."""
-    from cardwise.lake.store import LakeError, connect
-    from cardwise.safety.clusters import recommendation_mails, run_clusters, save_run
+    from cardwise.safety.clusters import run_clusters, save_run
 
     settings = get_settings()
-    try:
-        con = connect(settings.lake_dir)
-    except LakeError as exc:
-        fail(str(exc))
+    con = _lake(settings)
     with console.status("clustering"):
         try:
             run = run_clusters(con, start=_window(start), end=_window(end), seed=seed)
@@ -342,14 +341,9 @@ def safety_clusters(
             fail(str(exc))
     run_id, target = save_run(run, settings.data_dir / "reports")
     if email:
-        from cardwise.db.engine import engine_for, session_scope
+        from cardwise.scheduler import mail_cluster_run
 
-        engine = engine_for(settings)
-        try:
-            with session_scope(engine) as session:
-                queued = recommendation_mails(session, run, run_id)
-        finally:
-            engine.dispose()
+        queued = mail_cluster_run(settings, run, run_id)
         console.print(f"{queued:,} recommendation e-mails queued (the worker delivers them)")
     table = RichTable(
         "cluster",

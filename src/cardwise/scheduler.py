@@ -5,12 +5,17 @@ Jobs call the same functions as their CLI commands, so cron or Airflow can run t
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from cardwise.config import Settings
 from cardwise.db.engine import engine_for, session_scope
 from cardwise.db.types import utcnow
 from cardwise.logging import get_logger
+
+if TYPE_CHECKING:  # scikit-learn loads only when a cluster job runs
+    from cardwise.safety.clusters import ClusterRun
 
 log = get_logger("cardwise.scheduler")
 
@@ -29,12 +34,24 @@ def switch_pauses_job(settings: Settings) -> int:
     return len(changes)
 
 
+def mail_cluster_run(settings: Settings, run: ClusterRun, run_id: str) -> int:
+    """Queue a cluster run's recommendation e-mails in one transaction (the worker delivers them)."""
+    from cardwise.safety.clusters import recommendation_mails
+
+    engine = engine_for(settings)
+    try:
+        with session_scope(engine) as session:
+            return recommendation_mails(session, run, run_id)
+    finally:
+        engine.dispose()
+
+
 def cluster_job(settings: Settings) -> str | None:
     """Quarterly: cluster the lake's last three months and mail each cluster its recommendations."""
     from datetime import date
 
     from cardwise.lake.store import connect, read_manifest
-    from cardwise.safety.clusters import last_quarter_of, recommendation_mails, run_clusters, save_run
+    from cardwise.safety.clusters import last_quarter_of, run_clusters, save_run
 
     period_end = date.fromisoformat(str(read_manifest(settings.lake_dir)["end"]))
     start, end = last_quarter_of(period_end)
@@ -44,12 +61,7 @@ def cluster_job(settings: Settings) -> str | None:
     finally:
         con.close()
     run_id, _ = save_run(run, settings.data_dir / "reports")
-    engine = engine_for(settings)
-    try:
-        with session_scope(engine) as session:
-            queued = recommendation_mails(session, run, run_id)
-    finally:
-        engine.dispose()
+    queued = mail_cluster_run(settings, run, run_id)
     log.info("cluster run done", extra={"cluster.run_id": run_id, "cluster.k": run.k, "mails.queued": queued})
     return run_id
 
