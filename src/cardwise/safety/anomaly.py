@@ -160,26 +160,47 @@ class CustomerProfiles(BaseEstimator):
 
     def features(self, f: Frame) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
         """Distances of each transaction from its customer's profile; `known` marks customers with history."""
+        idx, known = self.rows_of(f.customer)
+        x = self.distances(
+            idx,
+            np.maximum(f.category, 0),
+            f.hour,
+            np.maximum(f.region, 0),
+            np.maximum(f.channel, 0),
+            f.log_amount,
+            card_velocity(f),
+        )
+        return x, known
+
+    def rows_of(self, customers: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+        """Profile rows of customers; those without history get the pooled row (the last one)."""
         check_is_fitted(self, "category_")
-        idx = np.searchsorted(self.customer_ids_, f.customer)
-        idx = np.clip(idx, 0, len(self.customer_ids_) - 1)
-        known = self.customer_ids_[idx] == f.customer
-        idx = np.where(known, idx, len(self.customer_ids_))  # the pooled row for customers without history
-        cat = np.maximum(f.category, 0)
-        reg = np.maximum(f.region, 0)
-        ch = np.maximum(f.channel, 0)
-        x = np.column_stack(
+        idx = np.clip(np.searchsorted(self.customer_ids_, customers), 0, len(self.customer_ids_) - 1)
+        known = self.customer_ids_[idx] == customers
+        return np.where(known, idx, len(self.customer_ids_)), known
+
+    def distances(
+        self,
+        idx: npt.NDArray[np.int64],
+        cat: npt.NDArray[np.int64],
+        hour: npt.NDArray[np.int64],
+        reg: npt.NDArray[np.int64],
+        ch: npt.NDArray[np.int64],
+        log_amount: npt.NDArray[np.float64],
+        velocity: npt.NDArray[np.float64],
+    ) -> npt.NDArray[np.float64]:
+        """The FEATURES, in order: one definition for batch scoring and for a single authorization."""
+        return np.column_stack(
             [
                 -np.log(self.category_[idx, cat]),
-                -np.log(self.hour_[idx, f.hour]),
+                -np.log(self.hour_[idx, hour]),
                 -np.log(self.region_[idx, reg]),
                 -np.log(self.channel_[idx, ch]),
-                (f.log_amount - self.amount_mean_[idx, cat]) / self.amount_std_[idx, cat],
-                f.log_amount,
-                np.log1p(card_velocity(f)),
+                (log_amount - self.amount_mean_[idx, cat]) / self.amount_std_[idx, cat],
+                log_amount,
+                np.log1p(velocity),
             ]
         ).astype(np.float64)
-        return x, known
 
 
 class AnomalyDetector(BaseEstimator):
@@ -262,6 +283,28 @@ def _concat(a: Frame, b: Frame) -> Frame:
     return Frame(**{k: np.concatenate([getattr(a, k), getattr(b, k)]) for k in Frame.__dataclass_fields__})
 
 
+def _fit(
+    early: Frame,
+    calib: Frame,
+    codes: Codes,
+    rng: np.random.Generator,
+    *,
+    sample: int,
+    seed: int,
+    alert_rate: float = 0.005,
+) -> tuple[AnomalyDetector, CustomerProfiles, Frame]:
+    """The mixture must see distances of transactions its profiles have not seen (as in production),
+    so it learns on the last history month against profiles of the months before it; the profiles
+    that serve are then built from the whole history."""
+    n_cat, n_reg = len(codes.categories), len(codes.regions)
+    x_calib, _ = CustomerProfiles().fit(early, n_cat, n_reg).features(calib)
+    rows = rng.choice(len(calib), size=min(sample, len(calib)), replace=False)
+    rows = rows[~calib.is_fraud[rows]]  # learn what ordinary looks like
+    detector = AnomalyDetector(alert_rate=alert_rate, random_state=seed).fit(x_calib[rows])
+    hist = _concat(early, calib)
+    return detector, CustomerProfiles().fit(hist, n_cat, n_reg), hist
+
+
 def evaluate(
     con: duckdb.DuckDBPyConnection, split: Split, *, sample: int = 300_000, seed: int = 0
 ) -> dict[str, object]:
@@ -270,22 +313,15 @@ def evaluate(
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     codes = Codes.of(con)
-    n_cat, n_reg = len(codes.categories), len(codes.regions)
-    # The mixture must see distances of transactions its profiles have not seen (as in production),
-    # so it learns on the last history month against profiles of the months before it.
     calib_start = _month_before(split.history_end)
     early = load_frame(con, split.history_start, calib_start, codes)
     calib = load_frame(con, calib_start, split.history_end, codes)
     test = load_frame(con, split.history_end, split.test_end, codes)
     if len(early) == 0 or len(calib) == 0 or len(test) == 0 or not test.is_fraud.any():
         raise ValueError("the split needs two history months, held-out transactions and some fraud among them")
-    x_calib, _ = CustomerProfiles().fit(early, n_cat, n_reg).features(calib)
     rng = np.random.default_rng(seed)
-    rows = rng.choice(len(calib), size=min(sample, len(calib)), replace=False)
-    rows = rows[~calib.is_fraud[rows]]  # learn what ordinary looks like
-    detector = AnomalyDetector(random_state=seed).fit(x_calib[rows])
-    hist = _concat(early, calib)
-    x_test, _ = CustomerProfiles().fit(hist, n_cat, n_reg).features(test)
+    detector, profiles, hist = _fit(early, calib, codes, rng, sample=sample, seed=seed)
+    x_test, _ = profiles.features(test)
     y = test.is_fraud
     rows = rng.choice(len(hist), size=min(sample, len(hist)), replace=False)
     rows = rows[~hist.is_fraud[rows]]
@@ -357,23 +393,17 @@ def score_transaction(
     if amount_krw <= 0:
         raise ValueError("amount_krw must be positive")
     p = model.profiles
-    i = int(np.searchsorted(p.customer_ids_, customer_id))
-    if i >= len(p.customer_ids_) or p.customer_ids_[i] != customer_id:
-        i = len(p.customer_ids_)  # the pooled row
-    cat, reg = codes.categories.index(category_code), codes.regions.index(region_code)
-    log_amount = float(np.log(amount_krw))
-    x = np.array(
-        [
-            -np.log(p.category_[i, cat]),
-            -np.log(p.hour_[i, local_hour]),
-            -np.log(p.region_[i, reg]),
-            -np.log(p.channel_[i, CHANNELS.index(channel)]),
-            (log_amount - p.amount_mean_[i, cat]) / p.amount_std_[i, cat],
-            log_amount,
-            np.log1p(recent_on_card),
-        ],
-        dtype=np.float64,
-    )
+    idx, _ = p.rows_of(np.array([customer_id], dtype=np.int64))
+    one = np.ones(1, dtype=np.int64)
+    x = p.distances(
+        idx,
+        one * codes.categories.index(category_code),
+        one * local_hour,
+        one * codes.regions.index(region_code),
+        one * CHANNELS.index(channel),
+        np.log(np.array([float(amount_krw)])),
+        np.array([float(recent_on_card)]),
+    )[0]
     score = model.detector.score_one(x)
     reasons = tuple(
         (name, *REASONS[name])
@@ -440,18 +470,14 @@ def train(
 ) -> TrainedAnomalyModel:
     """Profiles from [start, end); the mixture learns on the last month against the months before it."""
     codes = Codes.of(con)
-    n_cat, n_reg = len(codes.categories), len(codes.regions)
     calib_start = _month_before(end)
     early = load_frame(con, start, calib_start, codes)
     calib = load_frame(con, calib_start, end, codes)
     if len(early) == 0 or len(calib) == 0:
         raise ValueError("training needs at least two months of transactions")
-    x, _ = CustomerProfiles().fit(early, n_cat, n_reg).features(calib)
-    rng = np.random.default_rng(seed)
-    rows = rng.choice(len(calib), size=min(sample, len(calib)), replace=False)
-    rows = rows[~calib.is_fraud[rows]]
-    detector = AnomalyDetector(alert_rate=alert_rate, random_state=seed).fit(x[rows])
-    profiles = CustomerProfiles().fit(_concat(early, calib), n_cat, n_reg)
+    detector, profiles, _ = _fit(
+        early, calib, codes, np.random.default_rng(seed), sample=sample, seed=seed, alert_rate=alert_rate
+    )
     from datetime import UTC, datetime
 
     return TrainedAnomalyModel(
