@@ -111,6 +111,21 @@ def _pause_active(card_id: Any, at: Any) -> Exists:
     )
 
 
+def _recent_on_card(card_id: Any, since: Any, before: Any) -> Select[Any]:
+    """Authorizations on a card in [since, before): the velocity feature of the anomaly model."""
+    return (
+        select(func.count())
+        .select_from(Authorization)
+        .where(
+            Authorization.card_id == card_id, Authorization.requested_at >= since, Authorization.requested_at < before
+        )
+    )
+
+
+def recent_on_card(session: Session, card_id: int, at: datetime) -> int:
+    return int(session.execute(_recent_on_card(card_id, at - timedelta(hours=1), at)).scalar_one())
+
+
 # The hot path's statements are built once: constructing a statement costs more than running it.
 _MERCHANT_PLACE = (
     select(Merchant.category_code, Merchant.region_code, Region.parent_code)
@@ -136,12 +151,7 @@ _DECISION_INPUTS = (
         CardControl.block_overseas,
         CardControl.block_contactless,
         _pause_active(Card.card_id, bindparam("at", type_=UTCDateTime())).label("paused"),
-        select(func.count())
-        .where(
-            Authorization.card_id == Card.card_id,
-            Authorization.requested_at >= bindparam("hour_ago", type_=UTCDateTime()),
-            Authorization.requested_at < bindparam("at", type_=UTCDateTime()),
-        )
+        _recent_on_card(Card.card_id, bindparam("hour_ago", type_=UTCDateTime()), bindparam("at", type_=UTCDateTime()))
         .scalar_subquery()
         .label("recent_on_card"),
         _MERCHANT_PLACE.c.category_code,

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cardwise.core.errors import Invalid, NotFound
 from cardwise.db.models import Card
 from cardwise.db.types import utcnow
 from cardwise.deps import SessionDep, SettingsDep, StatementSessionsDep
 from cardwise.safety import service
-from cardwise.safety.models import Authorization, CardControl, CardPause, LostReport
+from cardwise.safety.models import CardControl, CardPause, LostReport
 from cardwise.safety.rules import SEOUL
 from cardwise.safety.schemas import (
     AnomalyIn,
@@ -88,15 +88,7 @@ def anomaly(body: AnomalyIn, request: Request, session: SessionDep, settings: Se
     card = session.execute(select(Card.card_id, Card.customer_id).where(Card.token == body.card_token)).one_or_none()
     if card is None:
         raise NotFound("unknown card")
-    recent = session.execute(
-        select(func.count())
-        .select_from(Authorization)
-        .where(
-            Authorization.card_id == card.card_id,
-            Authorization.requested_at > body.timestamp - timedelta(hours=1),
-            Authorization.requested_at < body.timestamp,
-        )
-    ).scalar_one()
+    recent = service.recent_on_card(session, card.card_id, body.timestamp)
     try:
         verdict = score_transaction(
             model,
