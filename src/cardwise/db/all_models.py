@@ -1,5 +1,6 @@
 """Imports every domain's models so the metadata (and Alembic) sees all tables."""
 
 from cardwise.db import models  # noqa: F401
+from cardwise.family import models as family_models  # noqa: F401
 from cardwise.notify import models as notify_models  # noqa: F401
 from cardwise.safety import models as safety_models  # noqa: F401
