@@ -14,8 +14,11 @@ from cardwise import __version__
 from cardwise.config import Settings, get_settings
 from cardwise.core.errors import DomainError
 from cardwise.db.engine import make_engine
+from cardwise.family.views import backoffice as family_backoffice
+from cardwise.family.views import router as family_router
 from cardwise.lake.views import router as lake_router
 from cardwise.logging import get_logger
+from cardwise.marketing.views import router as marketing_router
 from cardwise.merchant.views import router as merchant_router
 from cardwise.safety.anomaly import TrainedAnomalyModel, load_latest
 from cardwise.safety.views import backoffice as safety_backoffice
@@ -88,5 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(lake_router, prefix="/v1")
     app.include_router(safety_router, prefix="/v1")
     app.include_router(merchant_router, prefix="/v1")
+    app.include_router(marketing_router, prefix="/v1")
     app.include_router(safety_backoffice, prefix="/v1")
+    app.include_router(family_router, prefix="/v1")
+    app.include_router(family_backoffice, prefix="/v1")
     return app

@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development defaults that must never reach production: refused outside `development`.
@@ -42,6 +42,23 @@ class Settings(BaseSettings):
     )
     # Keyed HMAC for card-number tokens: a token cannot be linked to a truncated number without it.
     pan_hmac_key: str = _DEV_PAN_KEY
+    family_policy_path: Path | None = Field(
+        default=None,
+        description="Family bundle policy (YAML); the packaged default (docs/family-bundle.md) when unset.",
+    )
+
+    @field_validator("family_policy_path")
+    @classmethod
+    def _family_policy_loads(cls, v: Path | None) -> Path | None:
+        """A bad policy file stops the CLI and the server at start, with every problem listed."""
+        if v is not None:
+            from cardwise.family.policy import PolicyError, load_policy
+
+            try:
+                load_policy(v)
+            except PolicyError as exc:
+                raise ValueError(str(exc)) from None
+        return v
 
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
