@@ -66,11 +66,26 @@ def cluster_job(settings: Settings) -> str | None:
     return run_id
 
 
+def marketing_job(settings: Settings) -> int | None:
+    """Monthly: the marketing batch for the lake's newest month, unless it already ran."""
+    from cardwise.marketing.jobs import latest_unrun_month, run_month
+
+    month = latest_unrun_month(settings)
+    if month is None:
+        return None
+    run_id, _ = run_month(settings, month)
+    return run_id
+
+
 def start_scheduler(settings: Settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="Asia/Seoul")
     # Every minute: a pause starts or ends at most a minute late in the records (decisions use the interval).
     scheduler.add_job(
         switch_pauses_job, "interval", minutes=1, args=[settings], id="switch_pauses", max_instances=1, coalesce=True
+    )
+    # Monthly batch (seed 001: segments monthly, life stage quarterly within the same run).
+    scheduler.add_job(
+        marketing_job, "cron", day=2, hour=3, minute=30, args=[settings], id="marketing", max_instances=1, coalesce=True
     )
     # Every three months (seed 002: "군집분석 3개월 주기로 시행"), early on the first day of the quarter.
     scheduler.add_job(

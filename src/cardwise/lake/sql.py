@@ -8,7 +8,8 @@ transforms) by name and never open connections themselves: the engine is handed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Protocol
 
 import duckdb
@@ -24,8 +25,23 @@ class Transform:
     description: str
     sql: str  # DuckDB dialect; table names are lake tables or other transforms
     inputs: tuple[str, ...]
+    # Date parameters written `{name}` in the SQL; bound as DATE literals (dates are ours, never user
+    # text), which keeps one SQL text for every engine instead of each engine's placeholder style.
+    params: tuple[str, ...] = ()
+
+    def bind(self, **values: date) -> Transform:
+        if set(values) != set(self.params):
+            raise ValueError(f"transform {self.name} takes {sorted(self.params)}, got {sorted(values)}")
+        sql = self.sql
+        for key, value in values.items():
+            if not isinstance(value, date):
+                raise TypeError(f"{key} must be a date")
+            sql = sql.replace("{" + key + "}", f"DATE '{value.isoformat()}'")
+        return replace(self, sql=sql, params=())
 
     def sql_for(self, dialect: str) -> str:
+        if self.params:
+            raise ValueError(f"transform {self.name} needs {', '.join(self.params)} bound first")
         return to_dialect(self.sql, dialect)
 
 
@@ -55,17 +71,20 @@ class DuckDBEngine:
         self.con = con
 
     def run(self, transform: Transform) -> pa.Table:
-        result = self.con.execute(transform.sql_for(self.name)).to_arrow_table()
+        result = self.con.sql(transform.sql_for(self.name)).to_arrow_table()
         # Later transforms read this one by name.
         self.con.register(transform.name, result)
         return result
 
 
-def run_pipeline(engine: BatchEngine, transforms: tuple[Transform, ...]) -> dict[str, pa.Table]:
-    """Run transforms in order; each may read the ones before it."""
+def run_pipeline(
+    engine: BatchEngine, transforms: tuple[Transform, ...], available: frozenset[str] = frozenset()
+) -> dict[str, pa.Table]:
+    """Run transforms in order; each may read lake tables, ``available`` ones (e.g. marts the engine
+    already sees) and the transforms before it."""
     done: dict[str, pa.Table] = {}
     for t in transforms:
-        missing = [i for i in t.inputs if i not in done and i not in _LAKE_TABLES]
+        missing = [i for i in t.inputs if i not in done and i not in _LAKE_TABLES and i not in available]
         if missing:
             raise ValueError(f"transform {t.name} needs {', '.join(missing)} first")
         done[t.name] = engine.run(t)
