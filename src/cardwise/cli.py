@@ -30,6 +30,8 @@ db_app = typer.Typer(help="The relational store: migrations and loading.", no_ar
 app.add_typer(db_app, name="db")
 safety_app = typer.Typer(help="Card safety: controls, pauses, lost/stolen reports.", no_args_is_help=True)
 app.add_typer(safety_app, name="safety")
+marketing_app = typer.Typer(help="Marketing: segments and grades, life stage, triggers, single view.", no_args_is_help=True)
+app.add_typer(marketing_app, name="marketing")
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -370,6 +372,104 @@ def switch_pauses_cmd() -> None:
 
     changed = switch_pauses_job(get_settings())
     console.print(f"{changed} pauses switched")
+
+
+def _month_arg(value: str) -> date:
+    from cardwise.marketing.batch import BatchError, parse_month
+
+    try:
+        return parse_month(value)
+    except BatchError as exc:
+        fail(str(exc))
+
+
+@marketing_app.command("run")
+def marketing_run(month: Annotated[str, typer.Option(help="Month to compute, YYYY-MM.")]) -> None:
+    """The monthly batch: features, segments and grades, triggers, life stage, next-month prediction and
+    single views; a rerun replaces the month's results atomically."""
+    from cardwise.lake.store import LakeError
+    from cardwise.marketing.batch import BatchError
+    from cardwise.marketing.jobs import run_month
+
+    settings = get_settings()
+    when = _month_arg(month)
+    with console.status("marketing batch") as status:
+        try:
+            run_id, result = run_month(settings, when, step=lambda s: status.update(f"marketing batch: {s}"))
+        except (BatchError, LakeError) as exc:
+            fail(str(exc))
+    table = RichTable("step", "seconds", title=f"marketing run {run_id} for {when:%Y-%m}")
+    for name, seconds in result.timings.items():
+        table.add_row(name, f"{seconds:.2f}")
+    console.print(table)
+    console.print(", ".join(f"{k} {v:,}" for k, v in result.counts().items()))
+
+
+@marketing_app.command("evaluate")
+def marketing_evaluate(
+    test_months: Annotated[str, typer.Option(help="Held-out months, comma separated.")] = "2023-08,2023-09",
+) -> None:
+    """Held-out scores: next-month usage drop (model vs naive baseline) and life-event triggers vs the
+    lake's ground truth."""
+    from cardwise.marketing.evaluation import evaluate_drop_model, evaluate_life_events
+    from cardwise.marketing.jobs import marts_for
+
+    settings = get_settings()
+    con = _lake(settings)
+    months = [_month_arg(m.strip()) for m in test_months.split(",") if m.strip()]
+    with console.status("evaluating") as status:
+        try:
+            drop = evaluate_drop_model(con, marts_for(settings), months, step=status.update)
+        except ValueError as exc:
+            fail(str(exc))
+        life = evaluate_life_events(con, marts_for(settings), step=status.update)
+    table = RichTable("next-month usage drop", "ROC AUC", "average precision", title="held out " + test_months)
+    table.add_row("gradient boosting", f"{drop.model_auc:.3f}", f"{drop.model_ap:.3f}")
+    table.add_row("naive (this month's fall)", f"{drop.baseline_auc:.3f}", f"{drop.baseline_ap:.3f}")
+    table.add_row("share of drops", "", f"{drop.test_positive_rate:.3f}")
+    console.print(table)
+    events = RichTable("life event", "events", "triggers", "recall (same or next month)", "precision")
+    for kind, row in life.items():
+        events.add_row(kind, f"{row['events']:,}", f"{row['triggers']:,}", str(row["recall"]), str(row["precision"]))
+    console.print(events)
+
+
+@marketing_app.command("audience")
+def marketing_audience(
+    segment: Annotated[str, typer.Option(help="Segment code, e.g. CAR_CARE.")],
+    target_group: Annotated[str, typer.Option(help="credit, check, simple_pay or sole_proprietor.")],
+    grades: Annotated[str, typer.Option(help="Grades, comma separated, e.g. 1,2.")] = "1,2",
+    month: Annotated[str | None, typer.Option(help="YYYY-MM; the latest run if absent.")] = None,
+) -> None:
+    """How many customers a campaign reaches by grade ("grades 1-2 of car care among check cardholders")."""
+    from cardwise.core.errors import DomainError
+    from cardwise.db.engine import engine_for, session_scope
+    from cardwise.marketing.service import audience
+
+    settings = get_settings()
+    try:
+        wanted = [int(g) for g in grades.split(",") if g.strip()]
+    except ValueError:
+        fail("grades must be numbers like 1,2")
+    engine = engine_for(settings)
+    try:
+        with session_scope(engine) as session:
+            result = audience(
+                session,
+                target_group=target_group,
+                segment_code=segment,
+                grades=wanted,
+                month=_month_arg(month) if month else None,
+                limit=1,
+            )
+    except DomainError as exc:
+        fail(exc.message)
+    finally:
+        engine.dispose()
+    console.print(
+        f"{result['total']:,} customers: {segment} grades {','.join(map(str, result['grades']))} "
+        f"among {target_group} in {result['month']}"
+    )
 
 
 @app.command("worker")
