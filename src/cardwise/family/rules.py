@@ -41,7 +41,8 @@ class MemberFacts:
     joined_on: date
     left_on: date | None = None
     verified_on: date | None = None  # when the proof of relation was verified; None = not (yet)
-    prior_days: int = 0  # days this customer spent in family groups before this stint
+    prior_days: int = 0  # days of this customer's earlier stints in the same group (always count)
+    prior_days_elsewhere: int = 0  # days in other family groups before (count when the policy carries them over)
 
     def in_group_on(self, d: date) -> bool:
         return self.joined_on <= d and (self.left_on is None or d < self.left_on)
@@ -58,7 +59,8 @@ class MemberFacts:
         return max(0, (end - self.joined_on).days)
 
     def tenure_days(self, d: date, *, carry_over: bool) -> int:
-        return (self.prior_days if carry_over else 0) + self.days_on(d)
+        """Tenure in the bundle before ``d``: this stint, earlier stints here, and (carry-over) elsewhere."""
+        return self.prior_days + (self.prior_days_elsewhere if carry_over else 0) + self.days_on(d)
 
 
 # --- results -------------------------------------------------------------------------------------------------

@@ -158,20 +158,26 @@ def facts(session: Session, group_id: int) -> list[MemberFacts]:
     births = _pairs(
         session.execute(select(Customer.customer_id, Customer.birth_year).where(Customer.customer_id.in_(ids)))
     )
-    # Earlier stints of the same customers (any group) give the carried-over tenure.
+    # Earlier stints of the same customers: in this group they always count, elsewhere by the policy.
     stints = session.execute(
-        select(FamilyMembership.customer_id, FamilyMembership.joined_at, FamilyMembership.left_at).where(
-            FamilyMembership.customer_id.in_(ids), FamilyMembership.left_at.is_not(None)
-        )
+        select(
+            FamilyMembership.customer_id,
+            FamilyMembership.group_id,
+            FamilyMembership.joined_at,
+            FamilyMembership.left_at,
+        ).where(FamilyMembership.customer_id.in_(ids), FamilyMembership.left_at.is_not(None))
     ).all()
     out = []
     for m in memberships:
         joined = seoul_date(m.joined_at)
-        prior = sum(
-            max(0, (seoul_date(left) - seoul_date(start)).days)
-            for cid, start, left in stints
-            if cid == m.customer_id and left is not None and left <= m.joined_at
-        )
+        here = elsewhere = 0
+        for cid, gid, start, left in stints:
+            if cid == m.customer_id and left is not None and left <= m.joined_at:
+                stint = max(0, (seoul_date(left) - seoul_date(start)).days)
+                if gid == group_id:
+                    here += stint
+                else:
+                    elsewhere += stint
         out.append(
             MemberFacts(
                 customer_id=m.customer_id,
@@ -180,7 +186,8 @@ def facts(session: Session, group_id: int) -> list[MemberFacts]:
                 joined_on=joined,
                 left_on=seoul_date(m.left_at) if m.left_at is not None else None,
                 verified_on=seoul_date(m.proof_verified_at) if m.proof_verified_at is not None else None,
-                prior_days=prior,
+                prior_days=here,
+                prior_days_elsewhere=elsewhere,
             )
         )
     return out
@@ -1030,7 +1037,7 @@ def what_if(
             birth_year=join_birth_year,
             relation=join_relation,
             joined_on=on,
-            prior_days=round(join_prior_years * rules.DAYS_PER_YEAR),
+            prior_days_elsewhere=round(join_prior_years * rules.DAYS_PER_YEAR),
         )
     if leave_customer_id is not None and not any(
         m.customer_id == leave_customer_id and m.in_group_on(on) for m in members
