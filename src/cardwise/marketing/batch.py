@@ -104,7 +104,9 @@ def month_data(con: duckdb.DuckDBPyConnection, people: pd.DataFrame, month: date
                       MAX(max_amount_krw) AS max_amount_krw
                FROM cm_spend WHERE month IN ({months_sql}) GROUP BY customer_id, month, category_code"""
         ).df(),
-        region=con.sql(f"SELECT customer_id, month, region_code, txn_count FROM cm_region WHERE month IN ({months_sql})").df(),
+        region=con.sql(
+            f"SELECT customer_id, month, region_code, txn_count FROM cm_region WHERE month IN ({months_sql})"
+        ).df(),
         observed=pd.DataFrame({"customer_id": people["customer_id"], "baseline_months": observed}),
     )
 
@@ -170,17 +172,23 @@ def compute_month(
     events = triggers[triggers["kind"].isin(LIFE_KINDS)][["customer_id", "kind"]].assign(month=pd.Timestamp(month))
     if prior_events is not None and len(prior_events):
         earlier = prior_events.assign(month=pd.to_datetime(prior_events["month"]))
-        earlier = earlier[(earlier["month"] >= pd.Timestamp(add_months(month, -11))) & (earlier["month"] < pd.Timestamp(month))]
+        earlier = earlier[
+            (earlier["month"] >= pd.Timestamp(add_months(month, -11))) & (earlier["month"] < pd.Timestamp(month))
+        ]
         events = pd.concat([earlier[["customer_id", "kind", "month"]], events], ignore_index=True)
     quarter_months = [m for m in month_range(quarter, month) if m in covered]
     childcare = catalog.life_stage.childcare_categories
-    share = con.sql(
-        f"""SELECT customer_id,
+    share = (
+        con.sql(
+            f"""SELECT customer_id,
                    SUM(CASE WHEN category_code IN ({", ".join(f"'{c}'" for c in childcare)}) THEN spend_krw ELSE 0 END)
                    * 1.0 / NULLIF(SUM(spend_krw), 0) AS childcare_share
             FROM cm_spend WHERE month >= DATE '{quarter_months[0].isoformat()}' AND month <= DATE '{month.isoformat()}'
             GROUP BY customer_id"""
-    ).df().set_index("customer_id")["childcare_share"]
+        )
+        .df()
+        .set_index("customer_id")["childcare_share"]
+    )
     last_event = events.sort_values("month").drop_duplicates(["customer_id", "kind"], keep="last")
 
     def event_dates(kind: str) -> pd.Series:

@@ -64,7 +64,9 @@ class ChangeConfig:
             ),
             Signature("LIFE_CHILDBIRTH", ("BABY", "HOSPITAL"), required=("BABY",), max_age=49, min_required_count=3),
             # A dealer payment plus fuel or repairs; fuel is common, so the surge test is looser.
-            Signature("LIFE_CAR_PURCHASE", ("CAR_SALES", "CAR_REPAIR", "GAS_STATION"), required=("CAR_SALES",), alpha=0.05),
+            Signature(
+                "LIFE_CAR_PURCHASE", ("CAR_SALES", "CAR_REPAIR", "GAS_STATION"), required=("CAR_SALES",), alpha=0.05
+            ),
             Signature("LIFE_MOVING", ("INTERIOR", "FURNITURE", "APPLIANCE"), required=("INTERIOR",), alpha=1e-4),
         )
     )
@@ -113,11 +115,14 @@ class MonthData:
     observed: pd.DataFrame  # customer_id, baseline_months (of the six before the month, as a customer)
 
 
-def _trigger_rows(
-    customer: npt.ArrayLike, kind: str, p: npt.ArrayLike, evidence: list[dict[str, Any]]
-) -> pd.DataFrame:
+def _trigger_rows(customer: npt.ArrayLike, kind: str, p: npt.ArrayLike, evidence: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(
-        {"customer_id": np.asarray(customer, dtype=np.int64), "kind": kind, "p_value": np.asarray(p), "evidence": evidence}
+        {
+            "customer_id": np.asarray(customer, dtype=np.int64),
+            "kind": kind,
+            "p_value": np.asarray(p),
+            "evidence": evidence,
+        }
     )
 
 
@@ -205,7 +210,10 @@ def _spend_trend(data: MonthData, month: pd.Timestamp, eligible: pd.Series, cfg:
         return _trigger_rows([], "NONE", [], [])
     s, p, slope = mann_kendall(matrix)
     rows = []
-    for kind, mask in (("SPEND_TREND_UP", (s > 0) & (p < cfg.trend_alpha)), ("SPEND_TREND_DOWN", (s < 0) & (p < cfg.trend_alpha))):
+    for kind, mask in (
+        ("SPEND_TREND_UP", (s > 0) & (p < cfg.trend_alpha)),
+        ("SPEND_TREND_DOWN", (s < 0) & (p < cfg.trend_alpha)),
+    ):
         idx = np.flatnonzero(mask)
         evidence = [
             {
@@ -227,7 +235,11 @@ def _amount_and_frequency(data: MonthData, month: pd.Timestamp, eligible: pd.Ser
     cur = act[act["month"] == month].set_index("customer_id")
     base = act[act["month"] < month]
     obs = data.observed.set_index("customer_id")["baseline_months"].reindex(eligible).to_numpy(dtype=np.float64)
-    agg = base.groupby("customer_id")[["txn_count", "log_amount_sum", "log_amount_sumsq"]].sum().reindex(eligible, fill_value=0)
+    agg = (
+        base.groupby("customer_id")[["txn_count", "log_amount_sum", "log_amount_sumsq"]]
+        .sum()
+        .reindex(eligible, fill_value=0)
+    )
     counts_matrix, months = _monthly_matrix(data, "txn_count", eligible)
     baseline_matrix = counts_matrix[:, [m < month for m in months]]
     k = cur["txn_count"].reindex(eligible, fill_value=0).to_numpy(dtype=np.float64)
@@ -269,7 +281,10 @@ def _amount_and_frequency(data: MonthData, month: pd.Timestamp, eligible: pd.Ser
         t = (m1 - m0) / np.sqrt(se2)
         df = se2**2 / ((v1 / n1) ** 2 / (n1 - 1) + (v0 / n0) ** 2 / (n0 - 1))
     p_t = np.where(ok, 2 * stats.t.sf(np.abs(np.nan_to_num(t)), np.nan_to_num(df, nan=1.0)), 1.0)
-    for kind, mask in (("AMOUNT_UP", ok & (t > 0) & (p_t < cfg.alpha)), ("AMOUNT_DOWN", ok & (t < 0) & (p_t < cfg.alpha))):
+    for kind, mask in (
+        ("AMOUNT_UP", ok & (t > 0) & (p_t < cfg.alpha)),
+        ("AMOUNT_DOWN", ok & (t < 0) & (p_t < cfg.alpha)),
+    ):
         idx = np.flatnonzero(mask)
         evidence = [
             {
@@ -288,8 +303,10 @@ def _amount_and_frequency(data: MonthData, month: pd.Timestamp, eligible: pd.Ser
 def _category_frame(data: MonthData, month: pd.Timestamp, eligible: pd.Series) -> pd.DataFrame:
     sp = data.spend.assign(month=pd.to_datetime(data.spend["month"]))
     sp = sp[sp["customer_id"].isin(eligible)]
-    cur = sp[sp["month"] == month].groupby(["customer_id", "category_code"])[["txn_count", "spend_krw", "max_amount_krw"]].agg(
-        {"txn_count": "sum", "spend_krw": "sum", "max_amount_krw": "max"}
+    cur = (
+        sp[sp["month"] == month]
+        .groupby(["customer_id", "category_code"])[["txn_count", "spend_krw", "max_amount_krw"]]
+        .agg({"txn_count": "sum", "spend_krw": "sum", "max_amount_krw": "max"})
     )
     base_monthly = sp[sp["month"] < month].groupby(["customer_id", "category_code", "month"])["txn_count"].sum()
     base = base_monthly.groupby(["customer_id", "category_code"]).agg(["sum", "count"])
@@ -384,7 +401,9 @@ def _life_events(data: MonthData, month: pd.Timestamp, eligible: pd.Series, cfg:
     """A life event's purchases spread over a few weeks and often straddle a month end, so the
     signature is tested over the last two months; a customer who already showed it a month earlier
     is not raised again."""
-    previous = {sig.kind: set(hits.index) for sig, hits in _signature_hits(data, month - pd.DateOffset(months=1), eligible, cfg)}
+    previous = {
+        sig.kind: set(hits.index) for sig, hits in _signature_hits(data, month - pd.DateOffset(months=1), eligible, cfg)
+    }
     rows = []
     for sig, hits in _signature_hits(data, month, eligible, cfg):
         hits = hits[~hits.index.isin(previous.get(sig.kind, set()))]
@@ -401,7 +420,9 @@ def _life_events(data: MonthData, month: pd.Timestamp, eligible: pd.Series, cfg:
                         "spend_krw": int(sp),
                         "expected": round(float(lam), 2),
                     }
-                    for cats, n, sp, lam in zip(hits["categories"], hits["count"], hits["spend"], hits["expected"], strict=True)
+                    for cats, n, sp, lam in zip(
+                        hits["categories"], hits["count"], hits["spend"], hits["expected"], strict=True
+                    )
                 ],
             )
         )

@@ -37,12 +37,17 @@ def evaluate_drop_model(
     register_marts(con, marts, covered)
     first_test = min(test_months)
     usable = [m for m in covered[2:] if add_months(m, 1) in covered]
-    frames = {m: customer_features_for(con, m) for m in usable + [add_months(m, 1) for m in usable if add_months(m, 1) not in usable]}
+    frames = {
+        m: customer_features_for(con, m)
+        for m in usable + [add_months(m, 1) for m in usable if add_months(m, 1) not in usable]
+    }
     train_months = [m for m in usable if add_months(m, 1) < first_test]
     test = [m for m in test_months if m in usable]
     if not train_months or not test:
         raise ValueError(f"not enough months: train {train_months}, test {test}")
-    train = pd.concat([state_model.labelled(frames[m], frames[add_months(m, 1)]) for m in train_months], ignore_index=True)
+    train = pd.concat(
+        [state_model.labelled(frames[m], frames[add_months(m, 1)]) for m in train_months], ignore_index=True
+    )
     held_out = pd.concat([state_model.labelled(frames[m], frames[add_months(m, 1)]) for m in test], ignore_index=True)
     return state_model.evaluate(train, held_out)
 
@@ -63,7 +68,9 @@ def evaluate_life_events(
         step(f"triggers {month:%Y-%m}")
         history = [m for m in covered if add_months(month, -7) <= m <= month]
         t = detect(month_data(con, people, month, history), cfg)
-        found.append(t[t["kind"].isin(LIFE_KINDS)].assign(month=pd.Period(month, "M")))
+        life = t[t["kind"].isin(LIFE_KINDS)].copy()
+        life["month"] = pd.Series(pd.Period(month, "M"), index=life.index)
+        found.append(life)
     triggers = pd.concat(found, ignore_index=True)
     events = con.sql("SELECT customer_id, event_type, event_date FROM life_events").df()
     events["month"] = pd.to_datetime(events["event_date"]).dt.to_period("M")
@@ -72,11 +79,15 @@ def evaluate_life_events(
         ev = events[events["event_type"] == event_type]
         tr = triggers[triggers["kind"] == kind]
         pairs = ev.merge(tr, on="customer_id", suffixes=("_event", "_trigger"))
-        timely = pairs[(pairs["month_trigger"] >= pairs["month_event"]) & (pairs["month_trigger"] <= pairs["month_event"] + 1)]
+        timely = pairs[
+            (pairs["month_trigger"] >= pairs["month_event"]) & (pairs["month_trigger"] <= pairs["month_event"] + 1)
+        ]
         out[event_type] = {
             "events": len(ev),
             "triggers": len(tr),
             "recall": round(timely["customer_id"].nunique() / len(ev), 3) if len(ev) else None,
-            "precision": round(len(timely.drop_duplicates(["customer_id", "month_trigger"])) / len(tr), 3) if len(tr) else None,
+            "precision": round(len(timely.drop_duplicates(["customer_id", "month_trigger"])) / len(tr), 3)
+            if len(tr)
+            else None,
         }
     return out

@@ -47,7 +47,11 @@ def run_month(settings: Settings, month: date, step: Callable[[str], None] = lam
                 raise
         log.info(
             "marketing run stored",
-            extra={"marketing.month": f"{month:%Y-%m}", "run_id": run_id, "duration_s": round(time.perf_counter() - started, 2)},
+            extra={
+                "marketing.month": f"{month:%Y-%m}",
+                "run_id": run_id,
+                "duration_s": round(time.perf_counter() - started, 2),
+            },
         )
         return run_id, result
     finally:

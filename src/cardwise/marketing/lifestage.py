@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -39,13 +39,17 @@ def _evidence(code: str, value: Any, ko: str, en: str) -> dict[str, Any]:
 
 def decide(row: LifeStageInput, rules: LifeStageRules) -> tuple[str, list[dict[str, Any]]]:
     age_ev = _evidence("age", row.age, f"나이 {row.age}세", f"age {row.age}")
-    marital_ko = {"single": "미혼", "married": "기혼", "divorced": "이혼", "widowed": "사별"}.get(row.marital_status, "")
+    marital_ko = {"single": "미혼", "married": "기혼", "divorced": "이혼", "widowed": "사별"}.get(
+        row.marital_status, ""
+    )
     marital_ev = _evidence("marital_status", row.marital_status, f"혼인 상태: {marital_ko}", row.marital_status)
     married = row.marital_status == "married" or row.marriage_on is not None
 
     def age_within(code: str) -> bool:
         stage = rules.stage(code)
-        return (stage.min_age is None or row.age >= stage.min_age) and (stage.max_age is None or row.age <= stage.max_age)
+        return (stage.min_age is None or row.age >= stage.min_age) and (
+            stage.max_age is None or row.age <= stage.max_age
+        )
 
     if age_within("SENIOR"):
         return "SENIOR", [age_ev]
@@ -67,7 +71,10 @@ def decide(row: LifeStageInput, rules: LifeStageRules) -> tuple[str, list[dict[s
             return "PARENTING", [
                 age_ev,
                 _evidence(
-                    "childcare_share", share, f"육아 업종 이용 비중 {share:.1%}", f"childcare share of spend {share:.1%}"
+                    "childcare_share",
+                    share,
+                    f"육아 업종 이용 비중 {share:.1%}",
+                    f"childcare share of spend {share:.1%}",
                 ),
             ]
     if age_within("NEWLYWED"):
@@ -84,7 +91,11 @@ def decide(row: LifeStageInput, rules: LifeStageRules) -> tuple[str, list[dict[s
         if married and row.age < 35:
             return "NEWLYWED", [age_ev, marital_ev]
     if not married and age_within("EARLY_CAREER"):
-        return "EARLY_CAREER", [age_ev, marital_ev, _evidence("occupation", row.occupation, row.occupation, row.occupation)]
+        return "EARLY_CAREER", [
+            age_ev,
+            marital_ev,
+            _evidence("occupation", row.occupation, row.occupation, row.occupation),
+        ]
     if not married and age_within("MARRIAGEABLE"):
         return "MARRIAGEABLE", [age_ev, marital_ev]
     return "MIDDLE_AGE", [age_ev, marital_ev]
@@ -94,16 +105,16 @@ def decide_all(frame: pd.DataFrame, rules: LifeStageRules) -> pd.DataFrame:
     """``frame`` has the fields of :class:`LifeStageInput`; returns customer_id, stage, evidence."""
     out_stage: list[str] = []
     out_evidence: list[list[dict[str, Any]]] = []
-    for rec in frame.itertuples(index=False):
+    for rec in cast(list[dict[str, Any]], frame.to_dict("records")):
         stage, evidence = decide(
             LifeStageInput(
-                customer_id=int(rec.customer_id),
-                age=int(rec.age),
-                marital_status=str(rec.marital_status),
-                occupation=str(rec.occupation),
-                childcare_share=float(rec.childcare_share),
-                marriage_on=_date_or_none(rec.marriage_on),
-                childbirth_on=_date_or_none(rec.childbirth_on),
+                customer_id=int(rec["customer_id"]),
+                age=int(rec["age"]),
+                marital_status=str(rec["marital_status"]),
+                occupation=str(rec["occupation"]),
+                childcare_share=float(rec["childcare_share"]),
+                marriage_on=_date_or_none(rec["marriage_on"]),
+                childbirth_on=_date_or_none(rec["childbirth_on"]),
             ),
             rules,
         )

@@ -27,7 +27,8 @@ def month_range(first: date, last: date) -> list[date]:
 
 def lake_months(con: duckdb.DuckDBPyConnection) -> list[date]:
     """The months the lake's transactions cover."""
-    lo, hi = con.execute("SELECT MIN(ts), MAX(ts) FROM transactions").fetchone() or (None, None)
+    rows = con.execute("SELECT MIN(ts), MAX(ts) FROM transactions").fetchall()
+    lo, hi = rows[0] if rows else (None, None)
     if lo is None or hi is None:
         return []
     return month_range(date(lo.year, lo.month, 1), date(hi.year, hi.month, 1))

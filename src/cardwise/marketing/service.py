@@ -17,6 +17,7 @@ from cardwise.db.types import utcnow
 from cardwise.marketing.batch import LIFE_KINDS, MonthResult
 from cardwise.marketing.catalog import TARGET_GROUPS, load_catalog
 from cardwise.marketing.models import CustomerSingleView, CustomerTrigger, LifeStage, MarketingRun, SegmentGrade
+from cardwise.marketing.single_view import records
 
 _CHUNK = 20_000
 
@@ -67,9 +68,19 @@ def store_month(session: Session, run_id: int, result: MonthResult, duration_s: 
     conn.execute(delete(LifeStage).where(LifeStage.quarter == result.quarter))
 
     grades = result.grades[
-        ["month", "target_group", "segment_code", "customer_id", "grade", "score", "avg_usage_krw", "active_months", "in_segment"]
+        [
+            "month",
+            "target_group",
+            "segment_code",
+            "customer_id",
+            "grade",
+            "score",
+            "avg_usage_krw",
+            "active_months",
+            "in_segment",
+        ]
     ].assign(month=month)
-    for chunk in _chunks(grades.to_dict("records")):
+    for chunk in _chunks(records(grades)):
         conn.execute(insert(SegmentGrade), chunk)
     stage_rows = [
         {"quarter": result.quarter, "customer_id": int(c), "stage": s, "evidence": _plain(e)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -71,7 +71,12 @@ def trend_labels(triggers: list[dict[str, Any]], slope_spend: float, slope_count
         en.append("less frequent")
     if not ko:
         ko, en = ["변화 없음"], ["steady"]
-    return {"ko": ko, "en": en, "spend_slope_krw_per_month": round(slope_spend), "count_slope_per_month": round(slope_count, 2)}
+    return {
+        "ko": ko,
+        "en": en,
+        "spend_slope_krw_per_month": round(slope_spend),
+        "count_slope_per_month": round(slope_count, 2),
+    }
 
 
 def suggested_actions(
@@ -110,11 +115,15 @@ def suggested_actions(
     return [{"code": code, "ko": ACTIONS[code][0], "en": ACTIONS[code][1], "because": why} for code, why in chosen]
 
 
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return cast(list[dict[str, Any]], frame.to_dict("records"))
+
+
 def _records_by_customer(frame: pd.DataFrame) -> dict[int, list[dict[str, Any]]]:
     out: dict[int, list[dict[str, Any]]] = {}
     if len(frame) == 0:
         return out
-    for rec in frame.to_dict("records"):
+    for rec in records(frame):
         out.setdefault(int(rec["customer_id"]), []).append(rec)
     return out
 
@@ -148,8 +157,8 @@ def assemble(
     cats_by_customer = _records_by_customer(top_categories)
 
     views = []
-    for f in features.itertuples(index=False):
-        cid = int(f.customer_id)
+    for f in records(features):
+        cid = int(f["customer_id"])
         person = people[cid]
         age = int(month.year - int(person["birth_year"]))
         band_ko, band_en = age_band(age)
@@ -188,7 +197,7 @@ def assemble(
         stage_code = str(stage_row["stage"]) if stage_row else "MIDDLE_AGE"
         evidence = stage_row["evidence"] if stage_row else []
         p_drop = drop_probability.get(cid)
-        spend_avg = _num(f.spend_6m_avg_krw)
+        spend_avg = _num(f["spend_6m_avg_krw"])
         tenure = (month.year - person["joined_on"].year) * 12 + (month.month - person["joined_on"].month)
         value_12m = 12 * spend_avg * (1 - (p_drop if p_drop is not None else 0.0)) * catalog.revenue_rate
         views.append(
@@ -226,26 +235,26 @@ def assemble(
                 ],
                 "segments": segs,
                 "value": {
-                    "monthly_spend_krw": round(_num(f.spend_3m_avg_krw)),
-                    "spend_this_month_krw": int(f.spend_krw),
+                    "monthly_spend_krw": round(_num(f["spend_3m_avg_krw"])),
+                    "spend_this_month_krw": int(f["spend_krw"]),
                     "tenure_months": int(tenure),
                     "estimated_12m_revenue_krw": round(value_12m),
-                    "credit_cards": int(f.credit_cards),
-                    "check_cards": int(f.check_cards),
+                    "credit_cards": int(f["credit_cards"]),
+                    "check_cards": int(f["check_cards"]),
                 },
                 "events": evs,
                 "triggers": trig,
                 "trend": {
-                    **trend_labels(trig, _num(f.spend_slope_6m), _num(f.count_slope_6m)),
+                    **trend_labels(trig, _num(f["spend_slope_6m"]), _num(f["count_slope_6m"])),
                     "usage_drop_probability": None if p_drop is None else round(p_drop, 3),
                 },
                 "risk": {"available": False, "note": "VOC risk scores arrive with the VOC risk models (M4)."},
                 "channels": {
                     "preferred": person["preferred_channel"],
                     "marketing_consent": bool(person["marketing_consent"]),
-                    "app_logins_this_month": int(f.app_logins),
-                    "app_active_days_this_month": int(f.app_active_days),
-                    "calls_this_month": int(f.calls),
+                    "app_logins_this_month": int(f["app_logins"]),
+                    "app_active_days_this_month": int(f["app_active_days"]),
+                    "calls_this_month": int(f["calls"]),
                 },
                 "actions": suggested_actions(
                     age=age,
@@ -254,8 +263,8 @@ def assemble(
                     events=evs,
                     triggers=trig,
                     drop_probability=p_drop,
-                    app_logins=int(f.app_logins),
-                    credit_cards=int(f.credit_cards),
+                    app_logins=int(f["app_logins"]),
+                    credit_cards=int(f["credit_cards"]),
                 ),
             }
         )
