@@ -32,6 +32,10 @@ safety_app = typer.Typer(help="Card safety: controls, pauses, lost/stolen report
 app.add_typer(safety_app, name="safety")
 marketing_app = typer.Typer(help="Marketing: segments and grades, life stage, triggers, single view.", no_args_is_help=True)
 app.add_typer(marketing_app, name="marketing")
+family_app = typer.Typer(
+    help="Family bundle: policy check, daily grace checks, household report.", no_args_is_help=True
+)
+app.add_typer(family_app, name="family")
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -556,6 +560,112 @@ def demo(
     run_db_load(settings, settings.lake_dir)
     _train_missing_models(settings)
     serve(host=host, port=port, workers=1)
+
+
+@family_app.command("policy-check")
+def family_policy_check(
+    path: Annotated[Path | None, typer.Argument(help="Policy file (default: the configured one).")] = None,
+) -> None:
+    """Validate a family-bundle policy file and summarize it; exit 2 with every problem when it is invalid."""
+    from cardwise.family.policy import PolicyError, load_policy
+
+    target = path or get_settings().family_policy_path
+    try:
+        policy = load_policy(target)
+    except PolicyError as exc:
+        fail(str(exc))
+    tiers = ", ".join(f"{t.min_members}+: +{t.savings_bonus_pp}%p" for t in policy.benefits.size_tiers)
+    console.print(
+        f"[green]ok[/green]: policy {policy.version} — age {policy.age.threshold}+, "
+        f"{policy.members.min}-{policy.members.max} members, grace {policy.grace_days} days, "
+        f"{len(policy.relations)} relations, size tiers {tiers}, tenure {policy.benefits.tenure.mode}"
+    )
+
+
+@family_app.command("check-grace")
+def family_check_grace() -> None:
+    """Expire old invitations, re-check open groups, dissolve those past their grace or forming period
+    (the scheduler runs this daily; cron can too). Safe to run twice."""
+    from cardwise.scheduler import family_daily_job
+
+    summary = family_daily_job(get_settings())
+    console.print(
+        f"{summary.groups_checked:,} groups checked: {summary.entered_grace} entered grace, "
+        f"{summary.qualified} qualified, {summary.dissolved} dissolved, "
+        f"{summary.invitations_expired} invitations expired, {summary.notices} notifications queued"
+        + (f", [red]{summary.errors} failed (see the log)[/red]" if summary.errors else "")
+    )
+    if summary.errors:
+        raise typer.Exit(1)
+
+
+@family_app.command("report")
+def family_report(
+    lake: Annotated[Path | None, typer.Option(help="Lake directory (default: $CARDWISE_DATA_DIR/lake).")] = None,
+    on: Annotated[str | None, typer.Option("--date", help="Day of the report (default: the lake's last day).")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="JSON file (default: <data dir>/reports/family-bundle.json).")
+    ] = None,
+) -> None:
+    """How many generated households would qualify under the family policy, and what they would get."""
+    import json
+
+    from cardwise.family.policy import PolicyError, load_policy
+    from cardwise.family.report import HORIZONS, household_report
+    from cardwise.lake.store import LakeError, connect, read_manifest
+
+    settings = get_settings()
+    target = lake or settings.lake_dir
+    try:
+        policy = load_policy(settings.family_policy_path)
+        con = connect(target)
+        day = _window(on) if on else date.fromisoformat(str(read_manifest(target)["end"]))
+    except (LakeError, PolicyError) as exc:
+        fail(str(exc))
+    try:
+        report = household_report(con, policy, day)
+    finally:
+        con.close()
+    types = report["by_household_type"]
+    table = RichTable(
+        "household type",
+        "households",
+        "qualifying",
+        "share",
+        "main reason not",
+        "savings bonus at join (%p: households)",
+        title=f"family bundle on {report['date']}: {report['qualifying_households']:,} of "
+        f"{report['households']:,} households qualify (age {report['age_threshold']}+)",
+    )
+    for kind, row in types.items():
+        reasons = row["not_qualifying_reasons"]
+        table.add_row(
+            kind,
+            f"{row['households']:,}",
+            f"{row['qualifying']:,}",
+            f"{row['qualifying_share']:.1%}",
+            next(iter(reasons), "-"),
+            ", ".join(f"{k}: {v:,}" for k, v in row["savings_bonus_pp_at_join"].items()) or "-",
+        )
+    console.print(table)
+    dist = RichTable("years in", "savings bonus (%p: households)", "mean %p", "card discount (%: households)")
+    for y in HORIZONS:
+        key = f"year_{y}"
+        dist.add_row(
+            str(y),
+            ", ".join(f"{k}: {v:,}" for k, v in report["savings_bonus_pp"][key].items()),
+            f"{report['mean_savings_bonus_pp'][key]:.3f}",
+            ", ".join(f"{k}: {v:,}" for k, v in report["card_discount_pct"][key].items()),
+        )
+    console.print(dist)
+    console.print(
+        "qualifying by age threshold: "
+        + ", ".join(f"{k}+: {v:,}" for k, v in report["qualifying_by_age_threshold"].items())
+    )
+    dest = out or settings.data_dir / "reports" / "family-bundle.json"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    console.print(f"report written to {dest}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -15,6 +15,7 @@ from cardwise.db.types import utcnow
 from cardwise.logging import get_logger
 
 if TYPE_CHECKING:  # scikit-learn loads only when a cluster job runs
+    from cardwise.family.service import DailySummary as FamilyDailySummary
     from cardwise.safety.clusters import ClusterRun
 
 log = get_logger("cardwise.scheduler")
@@ -77,6 +78,29 @@ def marketing_job(settings: Settings) -> int | None:
     return run_id
 
 
+def family_daily_job(settings: Settings) -> FamilyDailySummary:
+    """Daily: expire invitations, re-check family groups, dissolve those whose grace period is over."""
+    from cardwise.family.policy import load_policy
+    from cardwise.family.service import run_daily
+
+    policy = load_policy(settings.family_policy_path)
+    engine = engine_for(settings)
+    try:
+        summary = run_daily(engine, policy, now=utcnow())
+    finally:
+        engine.dispose()
+    log.info(
+        "family groups checked",
+        extra={
+            "family.checked": summary.groups_checked,
+            "family.grace": summary.entered_grace,
+            "family.dissolved": summary.dissolved,
+            "family.errors": summary.errors,
+        },
+    )
+    return summary
+
+
 def start_scheduler(settings: Settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="Asia/Seoul")
     # Every minute: a pause starts or ends at most a minute late in the records (decisions use the interval).
@@ -86,6 +110,10 @@ def start_scheduler(settings: Settings) -> BackgroundScheduler:
     # Monthly batch (seed 001: segments monthly, life stage quarterly within the same run).
     scheduler.add_job(
         marketing_job, "cron", day=2, hour=3, minute=30, args=[settings], id="marketing", max_instances=1, coalesce=True
+    )
+    # Daily, after midnight in Korea: family groups past their grace period are dissolved, invitations expire.
+    scheduler.add_job(
+        family_daily_job, "cron", hour=2, minute=10, args=[settings], id="family_daily", max_instances=1, coalesce=True
     )
     # Every three months (seed 002: "군집분석 3개월 주기로 시행"), early on the first day of the quarter.
     scheduler.add_job(
