@@ -30,7 +30,9 @@ db_app = typer.Typer(help="The relational store: migrations and loading.", no_ar
 app.add_typer(db_app, name="db")
 safety_app = typer.Typer(help="Card safety: controls, pauses, lost/stolen reports.", no_args_is_help=True)
 app.add_typer(safety_app, name="safety")
-marketing_app = typer.Typer(help="Marketing: segments and grades, life stage, triggers, single view.", no_args_is_help=True)
+marketing_app = typer.Typer(
+    help="Marketing: segments and grades, life stage, triggers, single view.", no_args_is_help=True
+)
 app.add_typer(marketing_app, name="marketing")
 family_app = typer.Typer(
     help="Family bundle: policy check, daily grace checks, household report.", no_args_is_help=True
@@ -541,6 +543,18 @@ def _train_missing_models(settings: Settings) -> None:
     console.print(f"anomaly model {model.version} trained and written to {save(model, settings.models_dir)}")
 
 
+def _run_missing_marketing(settings: Settings) -> None:
+    """The demo computes the single views of the lake's newest month once (the scheduler does it monthly)."""
+    from cardwise.marketing.jobs import latest_unrun_month, run_month
+
+    month = latest_unrun_month(settings)
+    if month is None:
+        return
+    with console.status(f"marketing batch for {month:%Y-%m}") as status:
+        run_id, result = run_month(settings, month, step=lambda s: status.update(f"marketing batch: {s}"))
+    console.print(f"marketing run {run_id}: single views of {len(result.views):,} customers for {month:%Y-%m}")
+
+
 @app.command("demo")
 def demo(
     host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
@@ -559,6 +573,7 @@ def demo(
     run_db_upgrade(settings)
     run_db_load(settings, settings.lake_dir)
     _train_missing_models(settings)
+    _run_missing_marketing(settings)
     serve(host=host, port=port, workers=1)
 
 

@@ -16,7 +16,7 @@ from cardwise.lake.marts import Marts
 from cardwise.lake.store import connect
 from cardwise.logging import get_logger
 from cardwise.marketing import service
-from cardwise.marketing.batch import MonthResult, compute_month
+from cardwise.marketing.batch import BatchError, MonthResult, compute_month
 from cardwise.marketing.marts import lake_months
 from cardwise.marketing.models import MarketingRun
 
@@ -43,7 +43,11 @@ def run_month(settings: Settings, month: date, step: Callable[[str], None] = lam
                 service.store_month(session, run_id, result, time.perf_counter() - started)
             except Exception as exc:
                 service.fail_run(session, run_id, f"{type(exc).__name__}: {exc}")
-                log.exception("marketing run failed", extra={"marketing.month": f"{month:%Y-%m}", "run_id": run_id})
+                extra = {"marketing.month": f"{month:%Y-%m}", "run_id": run_id}
+                if isinstance(exc, BatchError):  # asked for something impossible: say so, no traceback
+                    log.warning("marketing run refused: %s", exc, extra=extra)
+                else:
+                    log.exception("marketing run failed", extra=extra)
                 raise
         log.info(
             "marketing run stored",
