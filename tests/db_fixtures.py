@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 
 from cardwise.db.engine import make_engine
+from cardwise.db.load import load_lake
+from cardwise.db.migrate import upgrade
 from tests.conftest import postgres_url
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
@@ -51,3 +54,18 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng = make_engine(db_url)
     yield eng
     eng.dispose()
+
+
+DB_PARAMS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def loaded_database(backend: str, directory: Path, lake: Path, stack: ExitStack) -> tuple[str, Engine]:
+    """A migrated database loaded from ``lake``: a SQLite file in ``directory`` or a temporary
+    PostgreSQL schema; everything is released when ``stack`` closes."""
+    url = f"sqlite:///{directory / 'cardwise.db'}" if backend == "sqlite" else stack.enter_context(temporary_schema())
+    upgrade(url)
+    engine = make_engine(url)
+    stack.callback(engine.dispose)
+    with engine.begin() as conn:
+        load_lake(conn, lake)
+    return url, engine

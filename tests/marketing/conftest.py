@@ -15,15 +15,12 @@ from sqlalchemy import Engine
 
 from cardwise.api import create_app
 from cardwise.config import Settings
-from cardwise.db.engine import make_engine
-from cardwise.db.load import load_lake
-from cardwise.db.migrate import upgrade
 from cardwise.lake.marts import Marts
 from cardwise.lake.store import connect
 from cardwise.marketing.jobs import run_month
 from cardwise.marketing.marts import ensure_monthly_marts, lake_months
 from tests.conftest import TEST_PAN_KEY
-from tests.db_fixtures import temporary_schema
+from tests.db_fixtures import DB_PARAMS, loaded_database
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +48,7 @@ class MarketingDb:
     settings: Settings
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="session", params=DB_PARAMS)
 def marketing_db(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, small_lake: Path
 ) -> Iterator[MarketingDb]:
@@ -59,15 +56,7 @@ def marketing_db(
     with ExitStack() as stack:
         data_dir = tmp_path_factory.mktemp("var")
         (data_dir / "lake").symlink_to(small_lake, target_is_directory=True)
-        if request.param == "sqlite":
-            url = f"sqlite:///{data_dir / 'cardwise.db'}"
-        else:
-            url = stack.enter_context(temporary_schema())
-        upgrade(url)
-        engine = make_engine(url)
-        stack.callback(engine.dispose)
-        with engine.begin() as conn:
-            load_lake(conn, small_lake)
+        url, engine = loaded_database(request.param, data_dir, small_lake, stack)
         settings = Settings(
             environment="test", database_url=url, data_dir=data_dir, pan_hmac_key=TEST_PAN_KEY, scheduler_enabled=False
         )

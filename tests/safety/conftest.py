@@ -15,12 +15,9 @@ from sqlalchemy import Engine, select
 
 from cardwise.api import create_app
 from cardwise.config import Settings
-from cardwise.db.engine import make_engine
-from cardwise.db.load import load_lake
-from cardwise.db.migrate import upgrade
 from cardwise.db.models import Card, Merchant, Region
 from tests.conftest import TEST_PAN_KEY
-from tests.db_fixtures import temporary_schema
+from tests.db_fixtures import DB_PARAMS, loaded_database
 
 
 @dataclass
@@ -31,20 +28,13 @@ class LoadedDb:
     cards: Iterator[tuple[int, str, int]]  # card_id, token, customer_id of cards no test has touched yet
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="session", params=DB_PARAMS)
 def loaded_db(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, small_lake: Path
 ) -> Iterator[LoadedDb]:
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path_factory.mktemp('safety') / 'cardwise.db'}"
-        else:
-            url = stack.enter_context(temporary_schema())
-        upgrade(url)
-        engine = make_engine(url)
-        stack.callback(engine.dispose)
-        with engine.begin() as conn:
-            load_lake(conn, small_lake)
+        url, engine = loaded_database(request.param, tmp_path_factory.mktemp("safety"), small_lake, stack)
+        with engine.connect() as conn:
             rows = conn.execute(
                 select(Card.card_id, Card.token, Card.customer_id)
                 .where(Card.closed_on.is_(None))
