@@ -3,15 +3,22 @@ who may see and do what, and the notifications every step leaves in the outbox."
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cardwise.api import create_app
+from cardwise.config import Settings
 from cardwise.family.models import FamilyInvitation, FamilyMembership
+from cardwise.family.policy import DEFAULT_POLICY_PATH
 from tests.family.conftest import AGENT, FamilyDb, as_customer
 from tests.family.helpers import (
     accept,
@@ -535,3 +542,55 @@ def test_no_full_phone_number_in_any_family_message(client: TestClient, db: Fami
     for msg in outbox(db):
         if msg.kind.startswith("family_"):
             assert not FULL_PHONE.search(msg.body + msg.subject + str(msg.payload)), msg.body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/family-groups/99999999999999999999",
+        "/v1/family-groups/0/benefits",
+        "/v1/family-groups/-1/history",
+        "/v1/family-groups/abc",
+    ],
+)
+def test_absurd_identifiers_are_422(client: TestClient, db: FamilyDb, path: str) -> None:
+    assert client.get(path, headers=as_customer(next(db.younger))).status_code == 422
+
+
+def test_not_a_number_is_422(client: TestClient, db: FamilyDb) -> None:
+    gid, rep, _ = family(client, db)
+    body = '{"join": {"relation": "child", "birth_year": 2000, "prior_tenure_years": NaN}}'
+    r = client.post(
+        f"/v1/family-groups/{gid}/what-if",
+        content=body,
+        headers={**as_customer(rep), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+
+
+def test_a_smaller_policy_and_a_policy_broken_under_a_running_server(db: FamilyDb, tmp_path: Path) -> None:
+    policy_file = tmp_path / "family.yaml"
+    policy_file.write_text(DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace("  max: 6 ", "  max: 2 "))
+    # max 2 leaves the 3- and 4-member tiers unreachable: the file is refused at start.
+    with pytest.raises(ValidationError, match="can never apply"):
+        Settings(environment="test", family_policy_path=policy_file)
+    small = yaml.safe_load(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
+    small["members"]["max"] = 3
+    small["benefits"]["size_tiers"] = small["benefits"]["size_tiers"][:2]
+    policy_file.write_text(yaml.safe_dump(small, allow_unicode=True), encoding="utf-8")
+    settings = db.settings.model_copy(update={"family_policy_path": policy_file})
+    with TestClient(create_app(settings)) as client:
+        gid, rep, _ = family(client, db, ("child", "younger"))
+        invite(client, gid, rep, next(db.younger), "child")
+        r = client.post(
+            f"/v1/family-groups/{gid}/invitations",
+            json={"relation": "child", "customer_id": next(db.younger)},
+            headers=as_customer(rep),
+        )
+        assert r.status_code == 409 and "at most 3 members (pending invitations included)" in r.json()["detail"]
+        # Someone breaks the file while the server runs: family requests answer 503, never 500.
+        policy_file.write_text("members: [", encoding="utf-8")
+        stat = policy_file.stat()
+        os.utime(policy_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        r = client.get(f"/v1/family-groups/{gid}/benefits", headers=as_customer(rep))
+        assert r.status_code == 503 and "policy" in r.json()["detail"]

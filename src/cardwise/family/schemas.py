@@ -207,13 +207,15 @@ class BenefitsOut(BaseModel):
 class JoinIn(Strict):
     relation: str = Field(pattern=_RELATION)
     birth_year: int = Field(ge=1900, le=2100)
-    prior_tenure_years: float = Field(default=0, ge=0, le=100, description="Years in earlier family groups.")
+    prior_tenure_years: float = Field(
+        default=0, ge=0, le=100, allow_inf_nan=False, description="Years in other family groups before."
+    )
 
 
 class WhatIfIn(Strict):
     on: date | None = Field(default=None, alias="date", description="Default: today (Korea).")
     join: JoinIn | None = None
-    leave_customer_id: int | None = Field(default=None, gt=0)
+    leave_customer_id: int | None = Field(default=None, gt=0, lt=10**18)
 
     @model_validator(mode="after")
     def _something(self) -> WhatIfIn:
@@ -231,7 +233,7 @@ class WhatIfOut(BaseModel):
 
 class LeaveIn(Strict):
     new_representative_customer_id: int | None = Field(
-        default=None, gt=0, description="Required when the representative leaves while others stay."
+        default=None, gt=0, lt=10**18, description="Required when the representative leaves while others stay."
     )
 
 

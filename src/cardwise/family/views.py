@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -51,6 +51,9 @@ log = get_logger("cardwise.family")
 
 router = APIRouter(tags=["family bundle"])
 backoffice = APIRouter(prefix="/backoffice", tags=["back office"])
+
+# Identifiers in paths: positive and within a 64-bit column, so an absurd number is a 422, not a database error.
+Id = Annotated[int, Path(gt=0, le=2**63 - 1)]
 
 STATUS_KO = {"forming": "가족을 모으는 중", "active": "혜택 받는 중", "grace": "조건 확인 필요", "dissolved": "해지됨"}
 _MIN_DAY, _MAX_DAY = date(2000, 1, 1), date(2100, 12, 31)
@@ -198,7 +201,7 @@ def my_group(principal: CurrentPrincipal, session: SessionDep, policy: Policy) -
 
 
 @router.get("/family-groups/{group_id}", response_model=GroupOut)
-def get_group(group_id: int, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> GroupOut:
+def get_group(group_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> GroupOut:
     me = require_customer(principal)
     group, _ = service.readable_group(session, group_id, me)
     return _group_out(session, policy, group, me)
@@ -206,7 +209,7 @@ def get_group(group_id: int, principal: CurrentPrincipal, session: SessionDep, p
 
 @router.post("/family-groups/{group_id}/invitations", response_model=InvitationOut, status_code=201)
 def invite(
-    group_id: int,
+    group_id: Id,
     body: InvitationIn,
     response: Response,
     principal: CurrentPrincipal,
@@ -240,7 +243,7 @@ def invite(
 
 @router.delete("/family-groups/{group_id}/invitations/{invitation_id}", response_model=InvitationOut)
 def cancel_invitation(
-    group_id: int, invitation_id: int, principal: CurrentPrincipal, session: SessionDep, policy: Policy
+    group_id: Id, invitation_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy
 ) -> InvitationOut:
     me = require_customer(principal)
     inv = service.cancel_invitation(
@@ -271,7 +274,7 @@ def my_invitations(principal: CurrentPrincipal, session: SessionDep, policy: Pol
 
 
 @router.post("/family-invitations/{invitation_id}/accept", response_model=GroupOut)
-def accept(invitation_id: int, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> GroupOut:
+def accept(invitation_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> GroupOut:
     """Join the group, in one's own account. The proof of relation is then uploaded (by the member or the
     representative) and verified by the back office before the member counts."""
     me = require_customer(principal)
@@ -283,7 +286,7 @@ def accept(invitation_id: int, principal: CurrentPrincipal, session: SessionDep,
 
 
 @router.post("/family-invitations/{invitation_id}/decline", response_model=MyInvitationOut)
-def decline(invitation_id: int, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> MyInvitationOut:
+def decline(invitation_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> MyInvitationOut:
     me = require_customer(principal)
     inv = service.decline(session, invitation_id=invitation_id, customer_id=me, now=utcnow())
     session.commit()
@@ -303,7 +306,7 @@ def decline(invitation_id: int, principal: CurrentPrincipal, session: SessionDep
 
 @router.post("/family-groups/{group_id}/leave", response_model=GroupOut)
 def leave(
-    group_id: int, principal: CurrentPrincipal, session: SessionDep, policy: Policy, body: LeaveIn | None = None
+    group_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy, body: LeaveIn | None = None
 ) -> GroupOut:
     """Leave the group. The group is re-checked at once: one that no longer qualifies enters its grace period."""
     me = require_customer(principal)
@@ -321,7 +324,7 @@ def leave(
 
 @router.delete("/family-groups/{group_id}/members/{customer_id}", response_model=GroupOut)
 def remove_member(
-    group_id: int, customer_id: int, principal: CurrentPrincipal, session: SessionDep, policy: Policy
+    group_id: Id, customer_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy
 ) -> GroupOut:
     """The representative removes a member."""
     me = require_customer(principal)
@@ -339,7 +342,7 @@ def remove_member(
 
 
 @router.post("/family-groups/{group_id}/dissolve", response_model=GroupOut)
-def dissolve(group_id: int, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> GroupOut:
+def dissolve(group_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> GroupOut:
     """The representative ends the group for everyone (history is kept)."""
     me = require_customer(principal)
     group = service.dissolve_by_representative(session, policy, group_id=group_id, customer_id=me, now=utcnow())
@@ -349,8 +352,8 @@ def dissolve(group_id: int, principal: CurrentPrincipal, session: SessionDep, po
 
 @router.post("/family-groups/{group_id}/members/{customer_id}/documents", response_model=DocumentOut, status_code=201)
 def submit_document(
-    group_id: int,
-    customer_id: int,
+    group_id: Id,
+    customer_id: Id,
     body: DocumentIn,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -378,7 +381,7 @@ def submit_document(
 
 @router.get("/family-groups/{group_id}/benefits", response_model=BenefitsOut)
 def benefits(
-    group_id: int,
+    group_id: Id,
     principal: CurrentPrincipal,
     session: SessionDep,
     policy: Policy,
@@ -393,7 +396,7 @@ def benefits(
 
 @router.post("/family-groups/{group_id}/what-if", response_model=WhatIfOut)
 def what_if(
-    group_id: int, body: WhatIfIn, principal: CurrentPrincipal, session: SessionDep, policy: Policy
+    group_id: Id, body: WhatIfIn, principal: CurrentPrincipal, session: SessionDep, policy: Policy
 ) -> WhatIfOut:
     """ "If your daughter joins, your savings bonus becomes …": the benefit now and after a join or a leave."""
     me = require_customer(principal)
@@ -420,7 +423,7 @@ def what_if(
 
 
 @router.get("/family-groups/{group_id}/pending", response_model=PendingOut)
-def pending(group_id: int, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> PendingOut:
+def pending(group_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> PendingOut:
     """For the representative: what each member still has to do (proofs, invitations), one short line each,
     so a family member can help the older members (F4)."""
     me = require_customer(principal)
@@ -454,7 +457,7 @@ def pending(group_id: int, principal: CurrentPrincipal, session: SessionDep, pol
 
 
 @router.get("/family-groups/{group_id}/history", response_model=list[EventOut])
-def group_history(group_id: int, principal: CurrentPrincipal, session: SessionDep) -> list[EventOut]:
+def group_history(group_id: Id, principal: CurrentPrincipal, session: SessionDep) -> list[EventOut]:
     """Everything that happened to the group, oldest first."""
     me = require_customer(principal)
     service.readable_group(session, group_id, me)
@@ -478,7 +481,7 @@ def list_documents(
 
 @backoffice.post("/family-documents/{document_id}/review", response_model=DocumentOut)
 def review_document(
-    document_id: int, body: ReviewIn, principal: BackOfficePrincipal, session: SessionDep, policy: Policy
+    document_id: Id, body: ReviewIn, principal: BackOfficePrincipal, session: SessionDep, policy: Policy
 ) -> DocumentOut:
     """Verify or reject a proof; the member is told, and the group re-checked at once."""
     doc = service.review_document(
@@ -498,7 +501,7 @@ def review_document(
 
 @backoffice.get("/family-groups/{group_id}", response_model=BackOfficeGroupOut)
 def backoffice_group(
-    group_id: int, principal: BackOfficePrincipal, session: SessionDep, policy: Policy
+    group_id: Id, principal: BackOfficePrincipal, session: SessionDep, policy: Policy
 ) -> BackOfficeGroupOut:
     """A group with its whole history: memberships (past ones too), documents and events."""
     group = session.get(FamilyGroup, group_id)
@@ -519,8 +522,8 @@ def backoffice_group(
 
 @backoffice.post("/family-groups/{group_id}/members/{customer_id}/remove", response_model=GroupOut)
 def backoffice_remove(
-    group_id: int,
-    customer_id: int,
+    group_id: Id,
+    customer_id: Id,
     body: RemoveIn,
     principal: BackOfficePrincipal,
     session: SessionDep,
