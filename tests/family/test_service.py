@@ -270,3 +270,16 @@ def test_run_daily_is_safe_to_repeat(db: FamilyDb) -> None:
         assert s.get(FamilyInvitation, inv).status == "expired"  # type: ignore[union-attr]
     assert _status(db, gid).status == "dissolved"
     assert len(_messages(db, "family_dissolved", rep)) == 1
+
+
+def test_invitations_are_limited_per_day(db: FamilyDb) -> None:
+    t0 = utcnow()
+    rep, target = next(db.older), next(db.younger)
+    gid = _group(db, rep, t0)
+    for i in range(POLICY.invitations_per_day):
+        inv = _invite(db, gid, rep, target, "child", t0 + timedelta(minutes=i))
+        with session_scope(db.engine) as s:
+            service.cancel_invitation(s, group_id=gid, invitation_id=inv, customer_id=rep, now=t0)
+    with pytest.raises(Conflict, match="invitations a day"):
+        _invite(db, gid, rep, target, "child", t0 + timedelta(hours=1))
+    assert _invite(db, gid, rep, target, "child", t0 + timedelta(days=1, hours=1)) > inv

@@ -184,6 +184,7 @@ class FamilyPolicy(_Strict):
     age: AgeRule
     members: MemberLimits
     invitation_valid_days: int = Field(ge=1, le=90)
+    invitations_per_day: int = Field(default=10, ge=1, le=100, description="Per group, against message spam.")
     forming_days: int = Field(ge=1, le=365)
     grace_days: int = Field(ge=0, le=365)
     proofs: dict[str, Proof]

@@ -590,6 +590,14 @@ def invite(
             raise Conflict("this person already has a pending invitation with another relation; cancel it first")
         return existing, False
     _check_room(session, policy, group_id, relation, pending_too=True, exclude=None)
+    recent = session.execute(
+        select(func.count())
+        .select_from(FamilyInvitation)
+        .where(FamilyInvitation.group_id == group_id, FamilyInvitation.created_at > now - timedelta(days=1))
+    ).scalar_one()
+    if recent >= policy.invitations_per_day:
+        # Each invitation may send a message to someone else's phone: a group cannot be used to spam.
+        raise Conflict(f"at most {policy.invitations_per_day} invitations a day; please try again tomorrow")
     invitation = FamilyInvitation(
         group_id=group_id,
         invited_by=customer_id,
@@ -898,6 +906,8 @@ def submit_document(
         raise Conflict(f"this member's proof is already {target.proof_status.replace('_', ' ')}")
     if target.proof_status == "pending":
         raise Conflict("a document for this member is already being reviewed")
+    if target.relation not in policy.relations:
+        raise Conflict(f"the relation {target.relation!r} is no longer part of the bundle policy")
     needed = policy.relations[target.relation].proof
     if kind != needed:
         proof = policy.proofs.get(needed)
