@@ -17,14 +17,11 @@ from sqlalchemy import Engine, select
 
 from cardwise.api import create_app
 from cardwise.config import Settings
-from cardwise.db.engine import make_engine
-from cardwise.db.load import load_lake
-from cardwise.db.migrate import upgrade
 from cardwise.db.models import Customer
 from cardwise.db.types import utcnow
 from cardwise.notify.models import CustomerContact
 from tests.conftest import TEST_PAN_KEY
-from tests.db_fixtures import temporary_schema
+from tests.db_fixtures import DB_PARAMS, loaded_database
 
 AGENT = {"X-Roles": "agent", "X-Actor-Id": "agent-7"}
 
@@ -58,20 +55,12 @@ def _split_by_age(engine: Engine, now: datetime) -> tuple[list[int], list[int], 
     return older, younger, {r[0]: r[2] for r in rows}
 
 
-@pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(scope="session", params=DB_PARAMS)
 def family_db(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, small_lake: Path
 ) -> Iterator[FamilyDb]:
     with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{tmp_path_factory.mktemp('family') / 'cardwise.db'}"
-        else:
-            url = stack.enter_context(temporary_schema())
-        upgrade(url)
-        engine = make_engine(url)
-        stack.callback(engine.dispose)
-        with engine.begin() as conn:
-            load_lake(conn, small_lake)
+        url, engine = loaded_database(request.param, tmp_path_factory.mktemp("family"), small_lake, stack)
         older, younger, phones = _split_by_age(engine, utcnow())
         settings = Settings(
             environment="test",
