@@ -46,7 +46,19 @@ async def _open_pg_pool(settings: Settings) -> AsyncConnectionPool | None:
 
 
 def _load_anomaly_model(settings: Settings) -> TrainedAnomalyModel | None:
-    """The newest anomaly model, if one was trained: approved authorizations are then scored inline."""
+    """The registry's champion (else the newest file from `cardwise safety train`): approved
+    authorizations are then scored inline."""
+    from cardwise.mlops.lifecycle import load_champion
+
+    try:
+        champion = load_champion(settings, "anomaly")
+    except Exception:  # a broken registry must not stop payments; fall back to the file model
+        log.exception("model registry unavailable; trying the file model")
+        champion = None
+    if champion is not None:
+        info, model = champion
+        log.info("anomaly champion loaded", extra={"model.version": info.version, "model.source": "registry"})
+        return model
     try:
         model = load_latest(settings.models_dir)
     except FileNotFoundError:

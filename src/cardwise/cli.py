@@ -7,6 +7,7 @@ line and exit code 2, never a traceback.
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -30,6 +31,12 @@ db_app = typer.Typer(help="The relational store: migrations and loading.", no_ar
 app.add_typer(db_app, name="db")
 safety_app = typer.Typer(help="Card safety: controls, pauses, lost/stolen reports.", no_args_is_help=True)
 app.add_typer(safety_app, name="safety")
+models_app = typer.Typer(help="Model lifecycle: registry, retraining, promotion, rollback.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+jobs_app = typer.Typer(
+    help="The platform's scheduled jobs, run now or listed with their last runs.", no_args_is_help=True
+)
+app.add_typer(jobs_app, name="jobs")
 marketing_app = typer.Typer(
     help="Marketing: segments and grades, life stage, triggers, single view.", no_args_is_help=True
 )
@@ -476,6 +483,160 @@ def marketing_audience(
         f"{result['total']:,} customers: {segment} grades {','.join(map(str, result['grades']))} "
         f"among {target_group} in {result['month']}"
     )
+
+
+def _model_names(settings: Settings, name: str | None) -> list[str]:
+    from cardwise.mlops.managed import managed_models
+
+    names = list(managed_models(settings))
+    if name is not None and name not in names:
+        fail(f"unknown model {name!r}; managed models: {', '.join(names)}")
+    return [name] if name else names
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Registered models: versions, champion, their held-out scores and data windows."""
+    from cardwise.mlops.managed import managed_models
+    from cardwise.mlops.registry import Registry
+
+    settings = get_settings()
+    if not Registry.exists(settings):
+        console.print("no model registered yet (cardwise models retrain --if-needed trains the first champions)")
+        return
+    registry = Registry(settings)
+    for name, managed in managed_models(settings).items():
+        versions = registry.versions(name) if name in registry.models() else []
+        table = RichTable(
+            "version",
+            "aliases",
+            managed.metric,
+            "data window",
+            "rows",
+            "decision",
+            title=f"{name}: {managed.description}",
+        )
+        for v in versions:
+            score = v.metrics.get(managed.metric)
+            table.add_row(
+                v.version,
+                ", ".join(v.aliases),
+                "" if score is None else f"{score:.4f}",
+                v.tags.get("data_window", ""),
+                v.tags.get("data_rows", ""),
+                v.tags.get("decision", ""),
+            )
+        console.print(table)
+
+
+@models_app.command("retrain")
+def models_retrain(
+    model: Annotated[str | None, typer.Option(help="One model (default: all).")] = None,
+    if_needed: Annotated[
+        bool, typer.Option("--if-needed/--force", help="Only when the data grew past the threshold (default).")
+    ] = True,
+    threshold: Annotated[int | None, typer.Option(help="New rows that trigger a challenger.", min=1)] = None,
+) -> None:
+    """Train a challenger when the data has grown, and promote it only if it beats the champion."""
+    from cardwise.mlops.jobs import tracked
+    from cardwise.mlops.lifecycle import retrain_if_needed
+
+    settings = get_settings()
+    for name in _model_names(settings, model):
+        with console.status(f"{name}: checking"):
+            d = tracked(
+                settings,
+                f"retrain:{name}",
+                partial(retrain_if_needed, settings, name, force=not if_needed, threshold=threshold),
+                trigger="cli",
+            )
+        scores = ""
+        if d.challenger_score is not None:
+            champion = "none" if d.champion_score is None else f"{d.champion_score:.4f}"
+            scores = f" ({d.metric}: challenger {d.challenger_score:.4f}, champion {champion})"
+        console.print(f"{name}: {d.decision}{scores} — {d.reason}")
+
+
+@models_app.command("promote")
+def models_promote(
+    model: Annotated[str, typer.Argument(help="Model name.")],
+    version: Annotated[str, typer.Argument(help="Registered version to serve.")],
+) -> None:
+    """Make a registered version the champion by hand (recorded)."""
+    from cardwise.core.errors import DomainError
+    from cardwise.mlops.lifecycle import promote
+
+    settings = get_settings()
+    _model_names(settings, model)
+    try:
+        d = promote(settings, model, version)
+    except DomainError as exc:
+        fail(exc.message)
+    console.print(f"{model}: version {d.challenger_version} is the champion (was {d.champion_version})")
+
+
+@models_app.command("rollback")
+def models_rollback(model: Annotated[str, typer.Argument(help="Model name.")]) -> None:
+    """Put the previous champion back."""
+    from cardwise.core.errors import DomainError
+    from cardwise.mlops.lifecycle import rollback
+
+    settings = get_settings()
+    _model_names(settings, model)
+    try:
+        d = rollback(settings, model)
+    except DomainError as exc:
+        fail(exc.message)
+    console.print(f"{model}: {d.reason}")
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """Every scheduled job, its schedule and its last run."""
+    from sqlalchemy import func, select
+
+    from cardwise.db.engine import engine_for
+    from cardwise.mlops.models import JobRun
+    from cardwise.scheduler import JOBS
+
+    settings = get_settings()
+    engine = engine_for(settings)
+    table = RichTable("job", "schedule", "why", "last status", "last duration s", "runs")
+    try:
+        with engine.connect() as conn:
+            for j in JOBS:
+                last = conn.execute(
+                    select(JobRun.status, JobRun.duration_s)
+                    .where(JobRun.job == j.id)
+                    .order_by(JobRun.run_id.desc())
+                    .limit(1)
+                ).first()
+                count = conn.execute(select(func.count()).where(JobRun.job == j.id)).scalar_one()
+                table.add_row(
+                    j.id,
+                    f"{j.trigger} {j.schedule}",
+                    j.why,
+                    last[0] if last else "-",
+                    f"{last[1]:.2f}" if last and last[1] is not None else "-",
+                    str(count),
+                )
+    finally:
+        engine.dispose()
+    console.print(table)
+
+
+@jobs_app.command("run")
+def jobs_run(job_id: Annotated[str, typer.Argument(help="Job id (see `cardwise jobs list`).")]) -> None:
+    """Run one scheduled job now (recorded like a scheduled run)."""
+    from cardwise.scheduler import JOBS, run_job
+
+    if job_id not in {j.id for j in JOBS}:
+        fail(f"unknown job {job_id!r}; jobs: {', '.join(j.id for j in JOBS)}")
+    try:
+        result = run_job(get_settings(), job_id, trigger="cli")
+    except Exception as exc:
+        fail(f"{job_id} failed: {type(exc).__name__}: {exc}")
+    console.print(f"{job_id}: done {result if result is not None else ''}")
 
 
 @app.command("worker")

@@ -42,6 +42,17 @@ class Settings(BaseSettings):
     )
     # Keyed HMAC for card-number tokens: a token cannot be linked to a truncated number without it.
     pan_hmac_key: str = _DEV_PAN_KEY
+    mlflow_tracking_uri: str | None = Field(
+        default=None, description="MLflow tracking and registry; a SQLite file under data_dir/mlflow when unset."
+    )
+    retrain_threshold_rows: int = Field(
+        default=100_000, ge=1, description="New rows since the champion's training that trigger a challenger."
+    )
+    promote_margin: float = Field(
+        default=0.002, ge=0, description="How much better a challenger must score on the primary metric."
+    )
+    drift_warn_psi: float = Field(default=0.1, gt=0, description="Population stability index that warns.")
+    drift_alarm_psi: float = Field(default=0.25, gt=0, description="Population stability index that alarms.")
     family_policy_path: Path | None = Field(
         default=None,
         description="Family bundle policy (YAML); the packaged default (docs/family-bundle.md) when unset.",
@@ -73,6 +84,16 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def mlflow_uri(self) -> str:
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{(self.data_dir / 'mlflow' / 'mlflow.db').resolve()}"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        return (self.data_dir / "mlflow" / "artifacts").resolve()
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -5,7 +5,9 @@ Jobs call the same functions as their CLI commands, so cron or Airflow can run t
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -101,31 +103,88 @@ def family_daily_job(settings: Settings) -> FamilyDailySummary:
     return summary
 
 
+def retrain_check_job(settings: Settings) -> dict[str, str]:
+    """Hourly: every managed model whose data grew past the threshold gets a challenger (O1, O2)."""
+    from cardwise.mlops.lifecycle import retrain_if_needed
+    from cardwise.mlops.managed import managed_models
+
+    return {name: retrain_if_needed(settings, name).decision for name in managed_models(settings)}
+
+
+def retention_job(settings: Settings, *, outbox_days: int = 90, job_run_days: int = 400) -> dict[str, int]:
+    """Daily: delete delivered or dead notifications and old job-run rows past their retention.
+    (The per-data-kind retention policy of the privacy issue extends this job.)"""
+    from datetime import timedelta
+
+    from sqlalchemy import CursorResult, delete
+
+    from cardwise.mlops.models import JobRun
+    from cardwise.notify.models import OutboxMessage
+
+    now = utcnow()
+    engine = engine_for(settings)
+    try:
+        with session_scope(engine) as session:
+            outbox = cast(
+                CursorResult[Any],
+                session.execute(
+                    delete(OutboxMessage).where(
+                        OutboxMessage.status.in_(["sent", "dead"]),
+                        OutboxMessage.created_at < now - timedelta(days=outbox_days),
+                    )
+                ),
+            ).rowcount
+            runs = cast(
+                CursorResult[Any],
+                session.execute(delete(JobRun).where(JobRun.started_at < now - timedelta(days=job_run_days))),
+            ).rowcount
+    finally:
+        engine.dispose()
+    return {"outbox_deleted": int(outbox or 0), "job_runs_deleted": int(runs or 0)}
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    fn: Callable[[Settings], Any]
+    trigger: str  # APScheduler trigger
+    schedule: dict[str, Any]
+    why: str
+
+
+# The platform's jobs, one table for the embedded scheduler, the CLI (`cardwise jobs run`) and the
+# Airflow DAGs under dags/ (which call the same functions).
+JOBS: tuple[Job, ...] = (
+    Job("switch_pauses", switch_pauses_job, "interval", {"minutes": 1}, "a pause starts or ends at most a minute late"),
+    Job("marketing", marketing_job, "cron", {"day": 2, "hour": 3, "minute": 30}, "monthly segments, life stage, views"),
+    Job("family_daily", family_daily_job, "cron", {"hour": 2, "minute": 10}, "grace periods, invitations"),
+    # seed 002: "군집분석 3개월 주기로 시행", early on the first day of the quarter.
+    Job("clusters", cluster_job, "cron", {"month": "1,4,7,10", "day": 1, "hour": 3}, "quarterly cluster analysis"),
+    Job("retrain_check", retrain_check_job, "cron", {"minute": 20}, "retrain models whose data grew"),
+    Job("retention", retention_job, "cron", {"hour": 4, "minute": 40}, "delete what is past its retention"),
+)
+
+
+def job(job_id: str) -> Job:
+    for j in JOBS:
+        if j.id == job_id:
+            return j
+    raise KeyError(job_id)
+
+
+def run_job(settings: Settings, job_id: str, *, trigger: str = "scheduler") -> Any:
+    """Run one job now, recorded in job_runs with its status and duration."""
+    from cardwise.mlops.jobs import tracked
+
+    j = job(job_id)
+    return tracked(settings, j.id, lambda: j.fn(settings), trigger=trigger)
+
+
 def start_scheduler(settings: Settings) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="Asia/Seoul")
-    # Every minute: a pause starts or ends at most a minute late in the records (decisions use the interval).
-    scheduler.add_job(
-        switch_pauses_job, "interval", minutes=1, args=[settings], id="switch_pauses", max_instances=1, coalesce=True
-    )
-    # Monthly batch (seed 001: segments monthly, life stage quarterly within the same run).
-    scheduler.add_job(
-        marketing_job, "cron", day=2, hour=3, minute=30, args=[settings], id="marketing", max_instances=1, coalesce=True
-    )
-    # Daily, after midnight in Korea: family groups past their grace period are dissolved, invitations expire.
-    scheduler.add_job(
-        family_daily_job, "cron", hour=2, minute=10, args=[settings], id="family_daily", max_instances=1, coalesce=True
-    )
-    # Every three months (seed 002: "군집분석 3개월 주기로 시행"), early on the first day of the quarter.
-    scheduler.add_job(
-        cluster_job,
-        "cron",
-        month="1,4,7,10",
-        day=1,
-        hour=3,
-        args=[settings],
-        id="clusters",
-        max_instances=1,
-        coalesce=True,
-    )
+    for j in JOBS:
+        scheduler.add_job(
+            run_job, j.trigger, args=[settings, j.id], id=j.id, max_instances=1, coalesce=True, **j.schedule
+        )
     scheduler.start()
     return scheduler

@@ -119,9 +119,12 @@ def compute_month(
     prior_events: pd.DataFrame | None = None,
     catalog: Catalog | None = None,
     step: Callable[[str], None] = lambda _: None,
+    drop_model: tuple[str, state_model.DropModel] | None = None,
 ) -> MonthResult:
     """Everything for ``month``. ``prior_events`` are life-event triggers of earlier months
-    (customer_id, month, kind) from the store, for the life stage and the single view."""
+    (customer_id, month, kind) from the store, for the life stage and the single view.
+    ``drop_model`` is the registry's champion (version, model); without one the batch fits its own
+    on the months before ``month``."""
     catalog = catalog or load_catalog()
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -216,13 +219,22 @@ def compute_month(
     train_months = [m for m in sorted(by_month) if m < month and add_months(m, 1) in by_month]
     train_parts = [state_model.labelled(by_month[m], by_month[add_months(m, 1)]) for m in train_months]
     train = pd.concat(train_parts, ignore_index=True) if train_parts else pd.DataFrame()
-    if len(train) and 0 < train["drop"].mean() < 1:
+    model: state_model.DropModel | None = None
+    if drop_model is not None:
+        version, model = drop_model
+        metrics["drop_model"] = {"source": "registry", "version": version, "train_rows": model.trained_rows}
+    elif len(train) and 0 < train["drop"].mean() < 1:
         model = state_model.fit(train)
+        metrics["drop_model"] = {
+            "source": "fitted in run",
+            "train_rows": model.trained_rows,
+            "train_drop_rate": round(model.base_rate, 4),
+        }
+    if model is not None:
         eligible = features[features["spend_3m_avg_krw"] >= state_model.MIN_AVG_SPEND_KRW]
         drop_probability = dict(
             zip(eligible["customer_id"].astype(int), model.predict(eligible).astype(float), strict=True)
         )
-        metrics["drop_model"] = {"train_rows": model.trained_rows, "train_drop_rate": round(model.base_rate, 4)}
     lap("prediction")
 
     step("single views")

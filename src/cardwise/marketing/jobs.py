@@ -19,6 +19,7 @@ from cardwise.marketing import service
 from cardwise.marketing.batch import BatchError, MonthResult, compute_month
 from cardwise.marketing.marts import lake_months
 from cardwise.marketing.models import MarketingRun
+from cardwise.marketing.state_model import DropModel
 
 log = get_logger(__name__)
 
@@ -37,7 +38,12 @@ def run_month(settings: Settings, month: date, step: Callable[[str], None] = lam
             started = time.perf_counter()
             try:
                 result = compute_month(
-                    con, marts_for(settings), month, prior_events=service.prior_life_events(session, month), step=step
+                    con,
+                    marts_for(settings),
+                    month,
+                    prior_events=service.prior_life_events(session, month),
+                    step=step,
+                    drop_model=_drop_champion(settings),
                 )
                 step("storing")
                 service.store_month(session, run_id, result, time.perf_counter() - started)
@@ -61,6 +67,17 @@ def run_month(settings: Settings, month: date, step: Callable[[str], None] = lam
     finally:
         con.close()
         engine.dispose()
+
+
+def _drop_champion(settings: Settings) -> tuple[str, DropModel] | None:
+    """The registry's usage-drop champion, if the lifecycle has trained one."""
+    from cardwise.mlops.lifecycle import load_champion
+
+    found = load_champion(settings, "usage_drop")
+    if found is None:
+        return None
+    info, model = found
+    return info.version, model
 
 
 def latest_unrun_month(settings: Settings) -> date | None:
