@@ -7,6 +7,17 @@ Amounts, dates and times carry units (원, 만, 년, 월, 시) or commas and are
 
 Detectors run in a fixed priority order and a later detector never overlaps an earlier one's span, so
 a 13-digit number that is both a plausible RRN and Luhn-valid is masked as the (stricter) RRN.
+
+Beyond the written forms, three spoken or informal forms are recognised:
+
+- numbers read out in Sino-Korean digit words ("공일공 일이삼사 오육칠팔", "사오삼이 공일오일 …"),
+  also mixed with digits and with 에 for the dash; they are masked in digit form ("010-****-5678");
+- landline numbers without separators ("0212345678", "0311234567") and area codes in brackets;
+- names outside an address form: after a role or kinship word ("예금주 김민수", "제 남편 김민수 명의로",
+  "상담사 김민지였습니다") and in transfer memos ("정유민 용돈", "축의금 김민수", a memo that is only a name).
+  Names without any such context ("김민수가 그러던데요") are still not recognised: telling them from
+  ordinary words needs a dictionary or a tagger, which this module avoids so it stays fast enough to
+  redact every log line.
 """
 
 from __future__ import annotations
@@ -97,14 +108,18 @@ _CARD_GROUPED_RE: Final = re.compile(
     r"(?<![0-9])(?P<main>[0-9]{4}(?:[ -][0-9]{4}){3})(?P<tail>[ -][0-9]{1,3})?(?![0-9])"
     r"|(?<![0-9])[0-9]{4}[ -][0-9]{6}[ -][0-9]{5}(?![0-9])"
 )
-_RRN_RE: Final = re.compile(r"(?<![0-9])[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[ -]?[0-9]{7}(?![0-9])")
+_RRN_RE: Final = re.compile(
+    r"(?<![0-9])[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?:\s?-\s?|\s)?[0-9]{7}(?![0-9])"
+)
 # "주민번호 뒷자리는 1234567": the 7-digit tail alone still identifies together with a birth date.
 _RRN_TAIL_RE: Final = re.compile(r"뒷\s?자리\s?(?:는|가|은)?\s?(?:요,?\s?)?(?P<v>[0-9]{7})(?![0-9])")
 _PHONE_RE: Final = re.compile(
     r"(?<![0-9+])(?:"
     r"(?P<intl>\+82[ -]?(?:\(0\)\s?)?0?(?:1[016789]|2|[3-6][1-5]|70))[ .-]?[0-9]{3,4}[ .-]?[0-9]{4}"
     r"|(?P<mobile>01[016789]|070)[ .-]?[0-9]{3,4}[ .-]?[0-9]{4}"
-    r"|(?P<land>02|0[3-6][1-5]|050[0-9]?)[ .)-][0-9]{3,4}[ .-][0-9]{4}"
+    r"|(?P<land>02|0[3-6][1-5]|050[0-9]?)(?:\)\s?|[ .-])[0-9]{3,4}[ .-][0-9]{4}"
+    # Landlines typed without separators: an area code, then 7 or 8 digits (9 to 11 in all).
+    r"|(?P<compact>02|0[3-6][1-5])[0-9]{7,8}"
     r")(?![0-9])"
 )
 _DIGIT_RUN_RE: Final = re.compile(r"(?<![0-9])[0-9]{13,19}(?![0-9])")
@@ -114,8 +129,14 @@ _SEPARATED_RUN_RE: Final = re.compile(r"(?<![0-9])[0-9]{1,8}(?:[ -][0-9]{1,8}){1
 # real number, and fifteen of its sixteen digits must not survive either.
 _CARD_CTX_RE: Final = re.compile(r"카드[^0-9\n]{0,15}?(?P<v>(?<![0-9])[0-9]{2,19}(?:[ -][0-9]{1,8}){0,6})(?![0-9])")
 _ACCOUNT_RE: Final = re.compile(r"(?<![0-9-])[0-9]{2,6}(?:-[0-9]{2,8}){2,3}(?![0-9]|-[0-9])")
+# An account number follows "계좌" or a bank's name ("신한 110 123 456789"); regional banks only with 은행.
+_BANKS: Final = (
+    "계좌|은행|뱅크|농협|신한|국민|우리|하나|기업|우체국|새마을금고|수협|신협|씨티"
+    "|(?:SC제일|제일|산업|부산|대구|경남|광주|전북|제주)은행"
+)
 _ACCOUNT_CTX_RE: Final = re.compile(
-    r"계좌\s?(?:번호)?\s?(?:는|은|가|:)?\s?(?:요,?\s?)?(?P<v>[0-9]{2,14}(?:[ -][0-9]{2,8}){0,3})(?![0-9])"
+    rf"(?:{_BANKS})(?:은행)?\s?(?:계좌)?\s?(?:번호)?\s?(?:는|은|가|:)?\s?(?:요,?\s?)?"
+    r"(?P<v>[0-9]{2,14}(?:[ -][0-9]{2,8}){0,3})(?![0-9])"
 )
 
 _SINGLE = "".join(SINGLE_SURNAMES)
@@ -156,8 +177,155 @@ _NAME_ANSWER_RE: Final = re.compile(
 )
 _NAME_QUESTION_RE: Final = re.compile(r"성\s?함|이\s?름")  # STT may split the word
 
-# Cheap pre-filter: most log lines and memos contain none of these and skip every other pattern.
-_QUICK_RE: Final = re.compile(r"[0-9@]|님|씨|고객|이름|성함|본인|저는")
+# --- names outside an address form ---------------------------------------------------------------------
+# Given names are built from a few hundred Sino-Korean syllables; a candidate whose given part uses any
+# other syllable (어머니, 모임비, 공과금) is an ordinary word. Used where the context is weaker than an
+# address form (memos), together with the stop words.
+_GIVEN_SYLLABLES: Final = frozenset(
+    "가각간갑강건걸결겸경계고곤공관광교구국군권귀규균근금기길나난남내녀노누늘다단담당대덕도동두득라란람랑래량"
+    "려련렬령례로록룡루류륜률름리린림립마만매맹면명모목몽묘무문미민바박반방배백범별병보복본봉부분비빈빛사산삼"
+    "상새샘생서석선설섭성세소솔송수숙순술승시식신실심아안애양어언엄업여연열염엽영예오옥온완왕요용우욱운웅"
+    "원월위유육윤율융은을음응의이익인일임자장재저전정제조종주준중지진찬창채천철청초춘충치탁태택평표풍필하"
+    "학한해행향허헌혁현형혜호홍화환활황회효후훈휘희"
+)
+# Words before a name: roles around an account or a call, and kin ("예금주 김민수", "제 남편 김민수 명의로").
+_NAME_CONTEXT: Final = (
+    "예금주|수취인|받는\\s?분|보내는\\s?분|명의자|입금자|송금인|가입자|소유자|대리인|담당자|상담사|상담원"
+    "|남편|아내|와이프|부인|딸|아들|어머니|아버지|엄마|아빠|동생|누나|언니|오빠|형|친구|손자|손녀|며느리|사위"
+)
+# After the name: a copula (which may go on: 였습니다), or a particle and a word boundary, or a boundary.
+_NAME_END: Final = (
+    rf"(?:{_COPULA}|이었|였|이요|요"
+    r"|(?:은|는|이|가|을|를|의|도|만|과|와|으로|로|에게|한테|이랑|랑|께서)?(?:[^가-힣]|$))"
+)
+_CONTEXT_NAME_RE: Final = re.compile(
+    rf"(?<![가-힣])(?:{_NAME_CONTEXT})(?:님|분)?(?:은|는|이|가|께서)?\s(?P<v>{_NAME})(?={_NAME_END})"
+)
+_CONTEXT_LITERALS: Final = tuple(w.replace("\\s?", "") for w in _NAME_CONTEXT.split("|"))
+# Transfer memos (적요): a name next to what the money is for, or a memo that is only a name.
+_MEMO_WORDS: Final = (
+    "용돈|월세|집세|방세|이자|축의금|결혼축하|결혼 축하|돌잔치|출산축하|출산선물|백일선물|생일|선물|급여|알바비|"
+    "점심|저녁|회비|곗돈|빌린돈|입금|송금|이체|보냄|갚음|N빵|엔빵|더치페이|학원비|관리비|축하"
+)
+_MEMO_NAME: Final = rf"(?:(?:{_COMPOUND})[가-힣]{{1,2}}|[{_SINGLE}][가-힣]{{1,3}})"
+_MEMO_NAME_BEFORE_RE: Final = re.compile(rf"(?<![가-힣])(?P<v>{_MEMO_NAME})\s?(?=(?:{_MEMO_WORDS}))")
+_MEMO_NAME_AFTER_RE: Final = re.compile(rf"(?:{_MEMO_WORDS})\s?(?P<v>{_MEMO_NAME})(?![가-힣])")
+# A memo that is nothing but a name: full names only (three syllables, or a compound surname).
+_MEMO_ONLY_NAME_RE: Final = re.compile(rf"\s*(?P<v>(?:{_COMPOUND})[가-힣]{{1,2}}|[{_SINGLE}][가-힣]{{2}})\s*")
+_MEMO_LITERALS_RE: Final = re.compile(_MEMO_WORDS)
+_MEMO_MAX_CHARS: Final = 40
+# Ordinary words that start with a surname syllable and occur right after a kin word or in memos.
+_COMMON_WORDS_TEXT: Final = """
+    이번 이제 이미 이거 이게 이런 이렇게 이번달 이달 정말 정도 지금 진짜 전부 전혀 전화 전에 조금
+    한번 한테 한참 오늘 오랜만 오래 모두 모르 마음 마지막 주말 주로 명의 사용 사업 성인 유학 장기
+    장애 임신 육아 남자 여자 연락 연체 하는 하고 하나 기억 기분 나이 나중 민원 방금 방문 배우자
+    변경 소개 소득 손주 송금 신청 심부름 안경 안내 엄청 여행 연휴 예전 예약 용돈 우편 위해 은행
+    인증 임시 장보기 정상 정보 제가 제일 조회 주소 주민 지갑 차량 채무 천천히 최근 추가 표시 하루
+    한도 함께 허락 현금 황당 연결 확인 요청 부탁 상담 문의 변경 해지 신고 어머니 어머님 이모 이모님
+    고모 고모님 사촌 조카 손자 손녀 남동생 여동생 매형 매제 형부 제부 장모 장모님 장인 숙모 외숙모
+    삼촌 전기세 수도세 방세 공과금 인건비 모임비 반찬값 기름값 주유비 차량비 육아비 연회비 위로금
+    조의금 부의금 사례비 노래방 여행비 안경값 양육비 우유값 석식비 하숙비 임대료 마트비 문화비 유류비
+    장례비 구독료 전세금 보증금 명절비 엄마 백일 제사비 상환금 대출금 원리금 연체료 배달비 백일떡
+    남은돈 생활비 회식비 식비 모임 선물 이자 급여 축하
+"""
+_COMMON_WORDS: Final[frozenset[str]] = frozenset(_COMMON_WORDS_TEXT.split())
+_NAME_FINAL_NOT: Final = frozenset("면에서고며게데는을를로도만께요다죠까니네랑야해했된될할합")
+
+
+def _plausible_context_name(candidate: str) -> bool:
+    """A name after a role or kin word: not an ordinary word, and not ending like a verb or particle."""
+    return not (
+        _is_stop_word(candidate, strip_particles=True)
+        or candidate in _COMMON_WORDS
+        or candidate[:2] in _COMMON_WORDS
+        or candidate[-1] in _NAME_FINAL_NOT
+    )
+
+
+def _plausible_memo_name(candidate: str) -> bool:
+    keep = 2 if candidate[:2] in COMPOUND_SURNAMES and len(candidate) >= 3 else 1
+    given = candidate[keep:]
+    return (
+        bool(given)
+        and all(c in _GIVEN_SYLLABLES for c in given)
+        and candidate not in _COMMON_WORDS
+        and not _is_stop_word(candidate, strip_particles=False)
+    )
+
+
+# --- numbers read out in Korean digit words ----------------------------------------------------------------
+_SPOKEN_DIGITS: Final = {
+    "공": "0", "영": "0", "일": "1", "이": "2", "삼": "3", "사": "4", "오": "5", "육": "6", "륙": "6",
+    "칠": "7", "팔": "8", "구": "9",
+}  # fmt: skip
+_SPOKEN_CHARS: Final = "0-9" + "".join(_SPOKEN_DIGITS)
+# Digit words and digits, grouped by spaces, dashes, dots or a spoken dash (에), starting a word.
+_SPOKEN_RUN_RE: Final = re.compile(rf"(?<![가-힣0-9])[{_SPOKEN_CHARS}](?:(?:[ .-]|에\s?)?[{_SPOKEN_CHARS}])*")
+_SPOKEN_QUICK_RE: Final = re.compile(rf"[{''.join(_SPOKEN_DIGITS)}][{_SPOKEN_CHARS}\s.에-]{{5}}")
+_SPOKEN_MIN_DIGITS: Final = 9
+# A Sino-Korean positional number (일억 이천, 삼십만) is an amount, not a read-out number.
+_POSITIONAL: Final = frozenset("십백천만억조")
+# "…오육칠팔이에요": the last 이 may be the copula, not a 2.
+_COPULA_AFTER_I_RE: Final = re.compile(r"에요|고요|구요|요|라고|라구|었|였|다|고|며|면")
+_PHONE_DIGITS_RE: Final = re.compile(r"(?:01[016789]|070)[0-9]{7,8}|02[0-9]{7,8}|0[3-6][1-5][0-9]{7,8}")
+_RRN_DIGITS_RE: Final = re.compile(r"[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[1-8][0-9]{6}")
+_ACCOUNT_HINT_RE: Final = re.compile(rf"(?:{_BANKS})")
+
+
+def _spoken_digits(s: str) -> str:
+    return "".join(_SPOKEN_DIGITS.get(c, c) for c in s if c.isdigit() or c in _SPOKEN_DIGITS)
+
+
+def _spoken_kind(digits: str, before: str) -> PiiKind | None:
+    if _PHONE_DIGITS_RE.fullmatch(digits):
+        return "phone"
+    if _RRN_DIGITS_RE.fullmatch(digits):
+        return "rrn"
+    if 10 <= len(digits) <= 14 and _ACCOUNT_HINT_RE.search(before):
+        return "account"
+    if 13 <= len(digits) <= 19:
+        return "card"
+    if 10 <= len(digits) <= 14:
+        return "account"
+    return None
+
+
+def _usual(kind: PiiKind | None, digits: str) -> int:
+    """How typical a length is for a kind: 16-digit cards and 11-digit 010 mobiles are the norm."""
+    if kind is None:
+        return 0
+    if kind == "card":
+        return {16: 3, 15: 2}.get(len(digits), 1)
+    if kind == "phone":
+        return 3 if digits.startswith("010") and len(digits) == 11 else 2
+    return 2 if kind == "rrn" else 1
+
+
+def _find_spoken_numbers(text: str, spans: _Spans) -> None:
+    for m in _SPOKEN_RUN_RE.finditer(text):
+        run = m.group(0)
+        if all(c.isdigit() or not c.strip() or c in ".-" for c in run):
+            continue  # written digits: the number patterns above decide
+        if text[m.end() : m.end() + 1] in _POSITIONAL:
+            continue
+        end = m.end()
+        digits = _spoken_digits(run)
+        before = text[max(0, m.start() - _CONTEXT_CHARS) : m.start()]
+        kind = _spoken_kind(digits, before)
+        if run.endswith("이") and _COPULA_AFTER_I_RE.match(text, end):
+            # Read the last 이 as the copula only when that gives the more usual length; when both
+            # readings are equally plausible the longer span is masked (one syllable too many is harmless).
+            shorter = _spoken_kind(digits[:-1], before)
+            if shorter is not None and _usual(shorter, digits[:-1]) > _usual(kind, digits):
+                kind, end, digits = shorter, end - 1, digits[:-1]
+        if kind is not None and len(digits) >= _SPOKEN_MIN_DIGITS:
+            spans.add(kind, m.start(), end)
+
+
+# Cheap pre-filter: most log lines contain none of these and skip every other pattern.
+_QUICK_RE: Final = re.compile(
+    r"[0-9@]|님|씨|고객|이름|성함|본인|저는|" + "|".join(_CONTEXT_LITERALS) + "|" + _MEMO_WORDS
+)
 
 
 def _is_stop_word(candidate: str, *, strip_particles: bool) -> bool:
@@ -199,7 +367,9 @@ class _Spans:
 
 def find_pii(text: str) -> list[PiiMatch]:
     """Personal data in ``text``, sorted by position, never overlapping."""
-    if not _QUICK_RE.search(text):
+    spoken = _SPOKEN_QUICK_RE.search(text) is not None
+    short = len(text) <= _MEMO_MAX_CHARS
+    if not (_QUICK_RE.search(text) or spoken or short):
         return []
     spans = _Spans()
     if "@" in text:
@@ -207,8 +377,27 @@ def find_pii(text: str) -> list[PiiMatch]:
             spans.add("email", m.start(), m.end())
     for start, end in _number_windows(text):
         _find_numbers(text, start, end, spans)
+    if spoken:
+        _find_spoken_numbers(text, spans)
     _find_names(text, spans)
+    if short:
+        _find_memo_names(text, spans)
     return sorted(spans.items, key=lambda p: p.start)
+
+
+def _find_memo_names(text: str, spans: _Spans) -> None:
+    """Names in a short free text such as a transfer memo."""
+    m = _MEMO_ONLY_NAME_RE.fullmatch(text)
+    if m is not None:
+        if _plausible_memo_name(m.group("v")):
+            spans.add("name", m.start("v"), m.end("v"))
+        return
+    if not _MEMO_LITERALS_RE.search(text):
+        return
+    for pattern in (_MEMO_NAME_BEFORE_RE, _MEMO_NAME_AFTER_RE):
+        for m in pattern.finditer(text):
+            if _plausible_memo_name(m.group("v")):
+                spans.add("name", m.start("v"), m.end("v"))
 
 
 # Digits joined by single separators: every number pattern matches inside one such cluster, and none
@@ -289,6 +478,10 @@ def _find_names(text: str, spans: _Spans) -> None:
                 weak = _COPULA_OR_YO_RE.match(text, m.end("v")) is None
                 if not _is_stop_word(m.group("v"), strip_particles=weak):
                     spans.add("name", m.start("v"), m.end("v"))
+    if any(lit in text for lit in _CONTEXT_LITERALS):
+        for m in _CONTEXT_NAME_RE.finditer(text):
+            if _plausible_context_name(m.group("v")):
+                spans.add("name", m.start("v"), m.end("v"))
     if _NAME_QUESTION_RE.search(text):
         for m in _NAME_ANSWER_RE.finditer(text):
             if _NAME_QUESTION_RE.search(text, max(0, m.start() - 120), m.start()) and not _is_stop_word(
@@ -326,7 +519,7 @@ def _mask_phone(s: str) -> str:
     m = _PHONE_RE.fullmatch(s)
     prefix = 0
     if m is not None:
-        for group in ("intl", "mobile", "land"):
+        for group in ("intl", "mobile", "land", "compact"):
             if m.group(group) is not None:
                 prefix = m.end(group)
                 break
@@ -343,7 +536,26 @@ def _mask_name(s: str) -> str:
     return s[:keep] + NAME_MASK_CHAR * (len(s) - keep)
 
 
+_SPOKEN_SEPARATOR_RE: Final = re.compile(r"(?:[ .-]|에\s?)+")
+
+
+def _mask_spoken(kind: PiiKind, s: str) -> str:
+    """A number read out in digit words, masked in digit form (the words would otherwise keep it)."""
+    digits = _spoken_digits(s)
+    if kind == "card":
+        return "****-****-****-" + digits[-_CARD_LAST:]
+    if kind == "rrn":
+        return "******-*******"
+    if kind == "phone":
+        prefix = 2 if digits.startswith("02") else 3
+        return f"{digits[:prefix]}-{'*' * (len(digits) - prefix - 4)}-{digits[-4:]}"
+    groups = [g for g in _SPOKEN_SEPARATOR_RE.split(s) if g]
+    return _mask_keep_last4("-".join(_spoken_digits(g) for g in groups))
+
+
 def _mask(kind: PiiKind, s: str) -> str:
+    if kind not in ("name", "email") and any(c in _SPOKEN_DIGITS for c in s):
+        return _mask_spoken(kind, s)
     if kind == "card":
         return _mask_card(s)
     if kind == "rrn":
