@@ -143,6 +143,12 @@ def retention_job(settings: Settings, *, outbox_days: int = 90, job_run_days: in
     return {"outbox_deleted": int(outbox or 0), "job_runs_deleted": int(runs or 0)}
 
 
+def _drift(settings: Settings) -> dict[str, str]:
+    from cardwise.mlops.monitoring import drift_job
+
+    return drift_job(settings)
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
@@ -161,6 +167,7 @@ JOBS: tuple[Job, ...] = (
     # seed 002: "군집분석 3개월 주기로 시행", early on the first day of the quarter.
     Job("clusters", cluster_job, "cron", {"month": "1,4,7,10", "day": 1, "hour": 3}, "quarterly cluster analysis"),
     Job("retrain_check", retrain_check_job, "cron", {"minute": 20}, "retrain models whose data grew"),
+    Job("drift", _drift, "cron", {"hour": 5, "minute": 10}, "input drift of every champion (PSI)"),
     Job("retention", retention_job, "cron", {"hour": 4, "minute": 40}, "delete what is past its retention"),
 )
 
