@@ -686,22 +686,21 @@ def serve(
 
 
 def _train_missing_models(settings: Settings) -> None:
-    """The demo trains what models exist when none has been trained yet."""
-    from cardwise.lake.store import connect
-    from cardwise.safety.anomaly import load_latest, save, train
+    """The demo trains the first champion of every managed model that has none (registered in MLflow)."""
+    from cardwise.mlops.jobs import tracked
+    from cardwise.mlops.lifecycle import retrain_if_needed
+    from cardwise.mlops.managed import managed_models
+    from cardwise.mlops.registry import Registry
 
-    try:
-        load_latest(settings.models_dir)
-        return
-    except FileNotFoundError:
-        pass
-    with console.status("training the anomaly model"):
-        con = connect(settings.lake_dir)
-        try:
-            model = train(con, start=date(2022, 10, 1), end=date(2023, 4, 1))
-        finally:
-            con.close()
-    console.print(f"anomaly model {model.version} trained and written to {save(model, settings.models_dir)}")
+    registry = Registry(settings)
+    for name in managed_models(settings):
+        if registry.champion(name) is not None:
+            continue
+        with console.status(f"training the first {name} model"):
+            d = tracked(
+                settings, f"retrain:{name}", partial(retrain_if_needed, settings, name, force=True), trigger="cli"
+            )
+        console.print(f"{name}: {d.decision} — {d.reason}")
 
 
 def _run_missing_marketing(settings: Settings) -> None:
