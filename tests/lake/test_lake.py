@@ -28,7 +28,7 @@ def test_every_table_is_written_and_counted(small_lake: Path) -> None:
     manifest = read_manifest(small_lake)
     counts = manifest["tables"]
     assert isinstance(counts, dict)
-    assert set(counts) == {t.name for t in TABLES}
+    assert set(counts) == {t.name for t in TABLES if t.source != "ingested"}  # ingested tables fill up later
     assert all(n > 0 for n in counts.values())
     months = sorted(p.name for p in (small_lake / "transactions").iterdir())
     assert months[0] == "month=2022-10" and months[-1] == "month=2023-10" and len(months) == 13

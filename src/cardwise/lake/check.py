@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
-from cardwise.lake.schema import TABLES, Table
+from cardwise.lake.schema import INGESTED_TRANSACTION_ID_BASE, TABLES, Table
 from cardwise.lake.store import LakeError, connect, read_manifest
 
 
@@ -169,7 +169,8 @@ def check_lake(lake: Path) -> list[Problem]:
         start, end = manifest.get("start"), manifest.get("end")
         if start and end:
             row = con.execute(
-                "SELECT count(*) FROM transactions WHERE ts < ?::DATE OR ts >= ?::DATE + 1", [start, end]
+                "SELECT count(*) FROM transactions WHERE transaction_id < ? AND (ts < ?::DATE OR ts >= ?::DATE + 1)",
+                [INGESTED_TRANSACTION_ID_BASE, start, end],
             ).fetchone()
             if row and row[0]:
                 problems.append(Problem("transactions", "period", f"{row[0]} rows outside {start}..{end}"))

@@ -350,7 +350,71 @@ TABLES: tuple[Table, ...] = (
         ("event_id",),
         partitioned_by_month="ts",
     ),
+    # Written by the near-real-time exporter (`cardwise ingest run`) from what the platform itself sees.
+    Table(
+        "authorization_log",
+        "Every authorization decision the platform made, approved or declined, exported within a minute.",
+        (
+            C("authorization_id", pa.int64(), "Authorization key in the relational store."),
+            C("requested_at", TS, "When the card was presented (Asia/Seoul)."),
+            C("card_id", pa.int64(), "Card.", references="cards.card_id"),
+            C("customer_id", pa.int64(), "Card holder.", references="customers.customer_id"),
+            C("merchant_id", pa.int64(), "Merchant.", references="merchants.merchant_id"),
+            C("amount_krw", pa.int64(), "Amount in KRW.", min_value=1),
+            C("channel", pa.string(), "offline, online or overseas.", allowed=CHANNELS),
+            C("contactless", pa.bool_(), "Contactless tap."),
+            C("approved", pa.bool_(), "Approved or declined."),
+            C("reason_codes", pa.string(), "Decline reasons, comma separated (empty when approved).", nullable=True),
+            C("recorded_at", TS, "When the decision was stored (Asia/Seoul)."),
+        ),
+        ("authorization_id",),
+        partitioned_by_month="requested_at",
+        source="ingested",
+    ),
+    Table(
+        "event_log",
+        "App and web events posted by the pages and clients (POST /v1/events), with client and server time.",
+        (
+            C("event_id", pa.int64(), "Event key in the relational store."),
+            C(
+                "customer_id",
+                pa.int64(),
+                "Customer, when logged in.",
+                nullable=True,
+                references="customers.customer_id",
+            ),
+            C("client_ts", TS, "Time on the client (Asia/Seoul)."),
+            C("received_at", TS, "Time the server received it (Asia/Seoul)."),
+            C("event_type", pa.string(), "Event type.", allowed=APP_EVENT_TYPES),
+            C("page", pa.string(), "Page path for page views.", nullable=True),
+            C("session_id", pa.string(), "Session id."),
+            C("cookie_id", pa.string(), "Cookie (device) id."),
+            C("device", pa.string(), "Device.", allowed=DEVICES),
+            C("ip", pa.string(), "Client address."),
+        ),
+        ("event_id",),
+        partitioned_by_month="received_at",
+        source="ingested",
+    ),
+    Table(
+        "transcript_log",
+        "Call transcripts and transfer memos received from a speech-to-text system, masked before storage.",
+        (
+            C("transcript_id", pa.int64(), "Transcript key in the relational store."),
+            C("customer_id", pa.int64(), "Caller.", references="customers.customer_id"),
+            C("started_at", TS, "Call start (Asia/Seoul)."),
+            C("channel", pa.string(), "phone, chat or memo.", allowed=("phone", "chat", "memo")),
+            C("text", pa.string(), "Masked text."),
+            C("received_at", TS, "Time the server received it (Asia/Seoul)."),
+        ),
+        ("transcript_id",),
+        partitioned_by_month="received_at",
+        source="ingested",
+    ),
 )
+
+# Approved authorizations also become rows of `transactions`, keyed above every generated id.
+INGESTED_TRANSACTION_ID_BASE = 10**12
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
 

@@ -58,7 +58,8 @@ def _month_slices(tbl: pa.Table, column: str) -> Iterator[tuple[str, pa.Table]]:
 def write_tables(tables: dict[str, pa.Table], dest: Path, meta: dict[str, object]) -> dict[str, object]:
     """Write every table under ``dest`` (which must be empty) and a manifest with hashes and counts."""
     jobs: list[tuple[str, pa.Table, Path]] = []
-    for t in TABLES:
+    generated = [t for t in TABLES if t.source != "ingested"]  # ingested tables fill up later
+    for t in generated:
         tbl = tables[t.name]
         base = table_dir(dest, t)
         if t.partitioned_by_month:
@@ -85,7 +86,7 @@ def write_tables(tables: dict[str, pa.Table], dest: Path, meta: dict[str, object
     manifest = {
         "format_version": FORMAT_VERSION,
         **meta,
-        "tables": {t.name: sum(int(f["rows"]) for f in files if f["table"] == t.name) for t in TABLES},  # type: ignore[call-overload]
+        "tables": {t.name: sum(int(f["rows"]) for f in files if f["table"] == t.name) for t in generated},  # type: ignore[call-overload]
         "files": files,
     }
     (dest / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
@@ -153,6 +154,11 @@ def connect(
     for t in TABLES:
         if (t.restricted and not include_restricted) or not tables(t):
             continue
+        if not any(table_dir(lake, t).glob("**/*.parquet")):
+            # Nothing written yet (e.g. no ingested rows): an empty table with the declared columns.
+            con.register(f"_empty_{t.name}", t.arrow_schema.empty_table())
+            con.execute(f"CREATE VIEW {t.name} AS SELECT * FROM _empty_{t.name}")
+            continue
         glob = parquet_glob(lake, t).replace("'", "''")
         hive = ", hive_partitioning = true" if t.partitioned_by_month else ""
         con.execute(f"CREATE VIEW {t.name} AS SELECT * FROM read_parquet('{glob}'{hive})")
@@ -166,7 +172,7 @@ def write_duckdb_catalog(lake: Path, path: Path) -> None:
     con = duckdb.connect(str(path))
     try:
         for t in TABLES:
-            if t.restricted:
+            if t.restricted or t.source == "ingested":  # ingested tables may have no files yet
                 continue
             glob = parquet_glob(lake.resolve(), t).replace("'", "''")
             hive = ", hive_partitioning = true" if t.partitioned_by_month else ""
