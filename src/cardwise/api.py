@@ -20,6 +20,7 @@ from cardwise.core.errors import DomainError
 from cardwise.db.engine import make_engine
 from cardwise.family.views import backoffice as family_backoffice
 from cardwise.family.views import router as family_router
+from cardwise.ingest.views import router as ingest_router
 from cardwise.lake.views import router as lake_router
 from cardwise.logging import get_logger
 from cardwise.marketing.views import router as marketing_router
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(merchant_router, prefix="/v1")
     app.include_router(marketing_router, prefix="/v1")
     app.include_router(mlops_router)
+    app.include_router(ingest_router, prefix="/v1")
     app.include_router(mlops_backoffice, prefix="/v1")
     app.include_router(safety_backoffice, prefix="/v1")
     app.include_router(family_router, prefix="/v1")

@@ -37,6 +37,8 @@ jobs_app = typer.Typer(
     help="The platform's scheduled jobs, run now or listed with their last runs.", no_args_is_help=True
 )
 app.add_typer(jobs_app, name="jobs")
+ingest_app = typer.Typer(help="Near-real-time ingestion: the platform's own data into the lake.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
 marketing_app = typer.Typer(
     help="Marketing: segments and grades, life stage, triggers, single view.", no_args_is_help=True
 )
@@ -588,6 +590,46 @@ def models_rollback(model: Annotated[str, typer.Argument(help="Model name.")]) -
     except DomainError as exc:
         fail(exc.message)
     console.print(f"{model}: {d.reason}")
+
+
+@ingest_app.command("run")
+def ingest_run(
+    loop: Annotated[bool, typer.Option(help="Keep exporting every --interval seconds until stopped.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between exports with --loop.", min=0.5)] = 5.0,
+    batch_size: Annotated[int, typer.Option(help="Rows per batch file.", min=1, max=1_000_000)] = 5_000,
+    lag: Annotated[float, typer.Option(help="Seconds a row must be old before it is exported.", min=0)] = 2.0,
+) -> None:
+    """Export new authorizations, posted events and transcripts to the lake (exactly once)."""
+    import time
+    from datetime import timedelta
+
+    from cardwise.db.engine import engine_for
+    from cardwise.ingest.exporter import export_once
+
+    settings = get_settings()
+    engine = engine_for(settings)
+    try:
+        while True:
+            result = export_once(engine, settings.lake_dir, batch_size=batch_size, lag=timedelta(seconds=lag))
+            if result.rows or not loop:
+                console.print(
+                    f"{result.rows:,} rows in {result.batches} batches, {result.lake_rows:,} lake rows written"
+                )
+            if not loop:
+                return
+            time.sleep(interval)
+    finally:
+        engine.dispose()
+
+
+@ingest_app.command("compact")
+def ingest_compact(
+    min_files: Annotated[int, typer.Option(help="Merge a partition once it has this many files.", min=2)] = 8,
+) -> None:
+    """Merge the exporter's small files, partition by partition (readers never see a partial state)."""
+    from cardwise.ingest.exporter import compact
+
+    console.print(f"{compact(get_settings().lake_dir, min_files=min_files)} partitions compacted")
 
 
 @jobs_app.command("list")

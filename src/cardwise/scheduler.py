@@ -111,7 +111,7 @@ def retrain_check_job(settings: Settings) -> dict[str, str]:
     return {name: retrain_if_needed(settings, name).decision for name in managed_models(settings)}
 
 
-def retention_job(settings: Settings, *, outbox_days: int = 90, job_run_days: int = 400) -> dict[str, int]:
+def retention_job(settings: Settings, *, outbox_days: int = 90, job_run_days: int = 90) -> dict[str, int]:
     """Daily: delete delivered or dead notifications and old job-run rows past their retention.
     (The per-data-kind retention policy of the privacy issue extends this job.)"""
     from datetime import timedelta
@@ -143,6 +143,24 @@ def retention_job(settings: Settings, *, outbox_days: int = 90, job_run_days: in
     return {"outbox_deleted": int(outbox or 0), "job_runs_deleted": int(runs or 0)}
 
 
+def ingest_job(settings: Settings) -> dict[str, int]:
+    """Every 20 seconds: what the platform stored reaches the lake (D3)."""
+    from cardwise.ingest.exporter import export_once
+
+    engine = engine_for(settings)
+    try:
+        return export_once(engine, settings.lake_dir).as_dict()
+    finally:
+        engine.dispose()
+
+
+def compact_job(settings: Settings) -> int:
+    """Hourly: merge the exporter's small files."""
+    from cardwise.ingest.exporter import compact
+
+    return compact(settings.lake_dir)
+
+
 def _drift(settings: Settings) -> dict[str, str]:
     from cardwise.mlops.monitoring import drift_job
 
@@ -162,6 +180,8 @@ class Job:
 # Airflow DAGs under dags/ (which call the same functions).
 JOBS: tuple[Job, ...] = (
     Job("switch_pauses", switch_pauses_job, "interval", {"minutes": 1}, "a pause starts or ends at most a minute late"),
+    Job("ingest", ingest_job, "interval", {"seconds": 20}, "authorizations, events, transcripts to the lake"),
+    Job("compact", compact_job, "cron", {"minute": 45}, "merge the exporter's small files"),
     Job("marketing", marketing_job, "cron", {"day": 2, "hour": 3, "minute": 30}, "monthly segments, life stage, views"),
     Job("family_daily", family_daily_job, "cron", {"hour": 2, "minute": 10}, "grace periods, invitations"),
     # seed 002: "군집분석 3개월 주기로 시행", early on the first day of the quarter.

@@ -2,6 +2,7 @@
 
 from cardwise.db import models  # noqa: F401
 from cardwise.family import models as family_models  # noqa: F401
+from cardwise.ingest import models as ingest_models  # noqa: F401
 from cardwise.marketing import models as marketing_models  # noqa: F401
 from cardwise.mlops import models as mlops_models  # noqa: F401
 from cardwise.notify import models as notify_models  # noqa: F401

@@ -33,10 +33,18 @@ class Marts:
     def __init__(self, root: Path, lake: Path) -> None:
         read_manifest(lake)  # a clear error when there is no lake
         self.root = root
+        self.lake = lake
         self._lake_hash = hashlib.sha256((lake / MANIFEST).read_bytes()).hexdigest()[:16]
 
-    def fingerprint(self, transform: Transform) -> str:
-        return f"{self._lake_hash}:{hashlib.sha256(transform.sql.encode()).hexdigest()[:16]}"
+    def fingerprint(self, transform: Transform, month: date) -> str:
+        """The lake, the SQL, and the month's transaction files: rows the exporter appends to a month
+        (near-real-time ingestion) make that month's marts stale, and only that month's."""
+        files = sorted(
+            (f.name, f.stat().st_size)
+            for f in (self.lake / "transactions" / f"month={month_key(month)}").glob("*.parquet")
+        )
+        month_hash = hashlib.sha256(repr(files).encode()).hexdigest()[:16]
+        return f"{self._lake_hash}:{hashlib.sha256(transform.sql.encode()).hexdigest()[:16]}:{month_hash}"
 
     def path(self, table: str, month: date) -> Path:
         return self.root / table / f"month={month_key(month)}.parquet"
@@ -46,13 +54,13 @@ class Marts:
         if not path.exists():
             return False
         meta = pq.read_schema(path).metadata or {}
-        return meta.get(_FINGERPRINT_KEY) == self.fingerprint(transform).encode()
+        return meta.get(_FINGERPRINT_KEY) == self.fingerprint(transform, month).encode()
 
     def write(self, transform: Transform, month: date, table: pa.Table) -> Path:
         path = self.path(transform.name, month)
         path.parent.mkdir(parents=True, exist_ok=True)
         meta = dict(table.schema.metadata or {})
-        meta[_FINGERPRINT_KEY] = self.fingerprint(transform).encode()
+        meta[_FINGERPRINT_KEY] = self.fingerprint(transform, month).encode()
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         pq.write_table(table.replace_schema_metadata(meta), tmp, compression="zstd")
         os.replace(tmp, path)

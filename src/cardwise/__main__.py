@@ -1,0 +1,5 @@
+"""`python -m cardwise …` is the `cardwise` command."""
+
+from cardwise.cli import main
+
+main()
