@@ -31,6 +31,7 @@ from cardwise.safety.anomaly import TrainedAnomalyModel, load_latest
 from cardwise.safety.views import backoffice as safety_backoffice
 from cardwise.safety.views import router as safety_router
 from cardwise.system.views import router as system_router
+from cardwise.voc.views import router as voc_router
 
 log = get_logger(__name__)
 
@@ -133,4 +134,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(safety_backoffice, prefix="/v1")
     app.include_router(family_router, prefix="/v1")
     app.include_router(family_backoffice, prefix="/v1")
+    app.include_router(voc_router, prefix="/v1")
     return app

@@ -7,7 +7,7 @@ The result is a set of frames; ``service.store_month`` writes them in one transa
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -120,11 +120,12 @@ def compute_month(
     catalog: Catalog | None = None,
     step: Callable[[str], None] = lambda _: None,
     drop_model: tuple[str, state_model.DropModel] | None = None,
+    risk: Mapping[int, dict[str, Any]] | None = None,
 ) -> MonthResult:
     """Everything for ``month``. ``prior_events`` are life-event triggers of earlier months
     (customer_id, month, kind) from the store, for the life stage and the single view.
     ``drop_model`` is the registry's champion (version, model); without one the batch fits its own
-    on the months before ``month``."""
+    on the months before ``month``. ``risk`` are the single views' risk blocks from the VOC scores."""
     catalog = catalog or load_catalog()
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -263,6 +264,7 @@ def compute_month(
         drop_probability=drop_probability,
         category_names=names,
         quarter=quarter,
+        risk=risk,
     )
     lap("single_views")
     return MonthResult(

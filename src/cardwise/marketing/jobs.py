@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -44,6 +45,7 @@ def run_month(settings: Settings, month: date, step: Callable[[str], None] = lam
                     prior_events=service.prior_life_events(session, month),
                     step=step,
                     drop_model=_drop_champion(settings),
+                    risk=_voc_risk(session, month),
                 )
                 step("storing")
                 service.store_month(session, run_id, result, time.perf_counter() - started)
@@ -67,6 +69,13 @@ def run_month(settings: Settings, month: date, step: Callable[[str], None] = lam
     finally:
         con.close()
         engine.dispose()
+
+
+def _voc_risk(session: Session, month: date) -> dict[int, dict[str, Any]]:
+    """The VOC risk blocks of the month (or the newest scored month before it), empty when none."""
+    from cardwise.voc.service import risk_for_month
+
+    return risk_for_month(session, month)
 
 
 def _drop_champion(settings: Settings) -> tuple[str, DropModel] | None:

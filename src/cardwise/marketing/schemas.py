@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from cardwise.voc.schemas import RiskBlock
+
 
 class Status(BaseModel):
     age: int
@@ -105,7 +107,7 @@ class SingleView(BaseModel):
     events: list[Event]
     triggers: list[Trigger]
     trend: Trend
-    risk: dict[str, Any]
+    risk: RiskBlock
     channels: Channels
     actions: list[Action]
 

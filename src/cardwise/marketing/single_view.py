@@ -39,6 +39,16 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "LIMIT_REVIEW": ("한도 상향 검토 안내", "Offer a credit limit review"),
     "FAMILY_BUNDLE": ("가족 결합 서비스 및 앱 사용 안내", "Family bundle and app onboarding"),
     "CARD_UPSELL": ("소비 패턴에 맞는 카드 추천", "Recommend a card that fits the spending"),
+    "COMPLAINT_CARE": ("민원 예방 선제 상담", "Proactive care call to prevent a complaint"),
+    "DELINQUENCY_CARE": ("연체 예방 결제일 안내", "Payment reminder and instalment options"),
+    "CARD_LOAN_INFO": ("카드론 금리·한도 안내", "Card loan rate and limit information"),
+}
+
+
+# Until the VOC risk models have scored the month (cardwise voc score), the block says so.
+NO_RISK: dict[str, Any] = {
+    "available": False,
+    "note": "No VOC risk scores for this month yet (cardwise voc score --month YYYY-MM).",
 }
 
 
@@ -89,6 +99,7 @@ def suggested_actions(
     drop_probability: float | None,
     app_logins: int,
     credit_cards: int,
+    risk: Mapping[str, Any] | None = None,
 ) -> list[dict[str, str]]:
     kinds = {t["kind"] for t in triggers} | {e["kind"] for e in events}
     best_grade = {s["segment_code"]: s["grade"] for s in segments}
@@ -112,7 +123,26 @@ def suggested_actions(
         chosen.append(("FAMILY_BUNDLE", "50+ without app use this month"))
     if "CATEGORY_NEW" in kinds:
         chosen.append(("CARD_UPSELL", "CATEGORY_NEW"))
+    chosen.extend(_risk_actions(risk, already={code for code, _ in chosen}))
     return [{"code": code, "ko": ACTIONS[code][0], "en": ACTIONS[code][1], "because": why} for code, why in chosen]
+
+
+def _risk_actions(risk: Mapping[str, Any] | None, already: set[str]) -> list[tuple[str, str]]:
+    """Actions from the VOC risk scores (M8): the riskiest tenth of each outcome; a card-loan offer only
+    when delinquency is outside the riskiest three tenths (responsible lending)."""
+    if not risk or not risk.get("available"):
+        return []
+    decile = {t: int(s["decile"]) for t, s in risk.get("scores", {}).items()}
+    out = []
+    if decile.get("churn") == 1 and "RETENTION_COUPON" not in already:
+        out.append(("RETENTION_COUPON", "churn risk in the riskiest 10%"))
+    if decile.get("complaint") == 1:
+        out.append(("COMPLAINT_CARE", "complaint risk in the riskiest 10%"))
+    if decile.get("delinquency") == 1:
+        out.append(("DELINQUENCY_CARE", "delinquency risk in the riskiest 10%"))
+    if decile.get("card_loan") == 1 and decile.get("delinquency", 1) > 3:
+        out.append(("CARD_LOAN_INFO", "card-loan propensity in the top 10%, delinquency risk low"))
+    return out
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -142,6 +172,7 @@ def assemble(
     drop_probability: Mapping[int, float],
     category_names: Mapping[str, tuple[str, str]],
     quarter: date,
+    risk: Mapping[int, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """One view per customer with features this month (the customers the batch saw)."""
     seg_names = {s.code: (s.name_ko, s.name_en) for s in catalog.segments}
@@ -197,6 +228,7 @@ def assemble(
         stage_code = str(stage_row["stage"]) if stage_row else "MIDDLE_AGE"
         evidence = stage_row["evidence"] if stage_row else []
         p_drop = drop_probability.get(cid)
+        risk_of = (risk or {}).get(cid) or NO_RISK
         spend_avg = _num(f["spend_6m_avg_krw"])
         tenure = (month.year - person["joined_on"].year) * 12 + (month.month - person["joined_on"].month)
         value_12m = 12 * spend_avg * (1 - (p_drop if p_drop is not None else 0.0)) * catalog.revenue_rate
@@ -248,7 +280,7 @@ def assemble(
                     **trend_labels(trig, _num(f["spend_slope_6m"]), _num(f["count_slope_6m"])),
                     "usage_drop_probability": None if p_drop is None else round(p_drop, 3),
                 },
-                "risk": {"available": False, "note": "VOC risk scores arrive with the VOC risk models (M4)."},
+                "risk": risk_of,
                 "channels": {
                     "preferred": person["preferred_channel"],
                     "marketing_consent": bool(person["marketing_consent"]),
@@ -265,6 +297,7 @@ def assemble(
                     drop_probability=p_drop,
                     app_logins=int(f["app_logins"]),
                     credit_cards=int(f["credit_cards"]),
+                    risk=risk_of,
                 ),
             }
         )

@@ -1,0 +1,111 @@
+"""VOC risk over HTTP: a customer's risk, transcripts from the STT engine, campaigns and their outcomes."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from cardwise.core.errors import Invalid
+from cardwise.deps import SessionDep
+from cardwise.voc import service
+from cardwise.voc.schemas import (
+    CampaignIn,
+    CampaignOut,
+    CampaignReport,
+    CustomerRisk,
+    OutcomesIn,
+    SttTranscript,
+    TranscriptOut,
+    VocRunOut,
+)
+
+router = APIRouter(tags=["voc"])
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MonthQuery = Annotated[str | None, Query(pattern=_MONTH.pattern, description="YYYY-MM; the newest if absent.")]
+CustomerId = Annotated[int, Path(gt=0, le=2**62)]
+ObjectId = Annotated[int, Path(gt=0, le=2**62)]
+
+
+def _month(value: str | None) -> date | None:
+    if value is None:
+        return None
+    m = _MONTH.match(value)
+    if m is None:
+        raise Invalid("month must look like 2023-09")
+    return date(int(m.group(1)), int(m.group(2)), 1)
+
+
+@router.get("/customers/{customer_id}/risk", response_model=CustomerRisk)
+def customer_risk(customer_id: CustomerId, session: SessionDep, month: MonthQuery = None) -> CustomerRisk:
+    """Churn, complaint, delinquency and card-loan propensity for next month, with deciles, top drivers
+    and the keywords of recent calls."""
+    return CustomerRisk.model_validate(service.customer_risk(session, customer_id=customer_id, month=_month(month)))
+
+
+@router.post(
+    "/voc/transcripts",
+    response_model=TranscriptOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"description": "The same call was received before; nothing new was stored."}},
+)
+def receive_transcript(body: SttTranscript, session: SessionDep, response: Response) -> TranscriptOut:
+    """A finished call from the speech-to-text engine (see ``voc/stt.py``). Personal data is masked before
+    the text is stored; the same ``call_id`` with the same content is acknowledged again (200), with
+    other content refused (409)."""
+    row, created = service.ingest_transcript(session, transcript=body)
+    session.commit()
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return TranscriptOut.model_validate(row)
+
+
+@router.get("/voc/transcripts/{transcript_id}", response_model=TranscriptOut)
+def get_transcript(transcript_id: ObjectId, session: SessionDep) -> TranscriptOut:
+    """A received transcript, as stored (masked)."""
+    return TranscriptOut.model_validate(service.get_transcript(session, transcript_id))
+
+
+@router.post("/voc/campaigns", response_model=CampaignOut, status_code=status.HTTP_201_CREATED)
+def create_campaign(body: CampaignIn, session: SessionDep) -> CampaignOut:
+    """Select a campaign's members from a month's scores (e.g. churn-defence coupons to decile 1), hold out
+    a control group and queue the messages; one campaign per kind and month (409 otherwise)."""
+    result = service.create_campaign(
+        session, kind=body.kind, month=_month(body.month), deciles=body.deciles, control_share=body.control_share
+    )
+    session.commit()
+    return CampaignOut.model_validate(result)
+
+
+@router.get("/voc/campaigns", response_model=list[CampaignOut])
+def list_campaigns(session: SessionDep) -> list[CampaignOut]:
+    """Campaigns, newest first."""
+    return [CampaignOut.model_validate(c) for c in service.list_campaigns(session)]
+
+
+@router.get("/voc/campaigns/{campaign_id}", response_model=CampaignReport)
+def campaign_report(campaign_id: ObjectId, session: SessionDep) -> CampaignReport:
+    """The campaign with event rates of the treated and the control group and the difference."""
+    return CampaignReport.model_validate(service.campaign_report(session, campaign_id))
+
+
+@router.post("/voc/campaigns/{campaign_id}/outcomes", response_model=CampaignReport)
+def record_outcomes(campaign_id: ObjectId, body: OutcomesIn, session: SessionDep) -> CampaignReport:
+    """Whether each member's target event happened; stored outcomes become training labels."""
+    service.record_outcomes(
+        session,
+        campaign_id=campaign_id,
+        outcomes=[(o.customer_id, o.outcome, o.observed_on) for o in body.outcomes],
+        source="api",
+    )
+    session.commit()
+    return CampaignReport.model_validate(service.campaign_report(session, campaign_id))
+
+
+@router.get("/voc/runs", response_model=list[VocRunOut])
+def runs(session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[VocRunOut]:
+    """Scoring runs, newest first."""
+    return [VocRunOut.model_validate(r) for r in service.runs(session, limit)]
