@@ -20,10 +20,10 @@ from cardwise.db.engine import engine_for, session_scope
 from cardwise.lake.marts import Marts
 from cardwise.lake.store import connect
 from cardwise.logging import get_logger
-from cardwise.marketing.marts import add_months, lake_months
+from cardwise.marketing.marts import lake_months
 from cardwise.voc import service
 from cardwise.voc.campaigns import LABEL_COLUMNS, outcomes_from_labels
-from cardwise.voc.dataset import HISTORY_MONTHS, DatasetError
+from cardwise.voc.dataset import DatasetError
 from cardwise.voc.signals import TextSignals
 from cardwise.voc.training import (
     DEFAULT_TEST_MONTHS,
@@ -44,17 +44,16 @@ def _sources(settings: Settings) -> tuple[Marts, TextSignals]:
     return Marts(root, settings.lake_dir), TextSignals(root, settings.lake_dir)
 
 
-def _from_store(settings: Settings, start: date, end: date) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-    """Campaign feedback and received transcripts, or nothing when the database is not set up."""
+def _feedback(settings: Settings) -> pd.DataFrame | None:
+    """Campaign memberships and outcomes, or nothing when the database is not set up."""
     engine = engine_for(settings)
     try:
         with Session(engine) as session:
             feedback = service.feedback_frame(session)
-            calls = service.ingested_calls(session, start=start, end=end)
-        return (feedback if len(feedback) else None), (calls if len(calls) else None)
+        return feedback if len(feedback) else None
     except DBAPIError as exc:
-        log.warning("VOC runs without campaign feedback and received transcripts: %s", str(exc).splitlines()[0])
-        return None, None
+        log.warning("VOC runs without campaign feedback: %s", str(exc).splitlines()[0])
+        return None
     finally:
         engine.dispose()
 
@@ -64,12 +63,9 @@ def train_job(
 ) -> tuple[TrainedVocModel, dict[str, Any], Path]:
     con = connect(settings.lake_dir)
     try:
-        months = lake_months(con)
-        feedback, calls = _from_store(settings, months[0], add_months(months[-1], 1)) if months else (None, None)
+        feedback = _feedback(settings)
         marts, signals = _sources(settings)
-        trained, metrics = train_voc(
-            con, marts, signals, until=until, seed=seed, feedback=feedback, extra_calls=calls, step=step
-        )
+        trained, metrics = train_voc(con, marts, signals, until=until, seed=seed, feedback=feedback, step=step)
     finally:
         con.close()
     metrics["feedback_rows"] = 0 if feedback is None else len(feedback)
@@ -104,7 +100,7 @@ def score_job(
 ) -> tuple[int, pd.DataFrame, TrainedVocModel]:
     """Score every customer at ``month`` with a stored model and replace the month's scores."""
     trained = load(settings.models_dir, version)
-    feedback, calls = _from_store(settings, add_months(month, -(HISTORY_MONTHS - 1)), add_months(month, 1))
+    feedback = _feedback(settings)
     engine = engine_for(settings)
     con = connect(settings.lake_dir)
     try:
@@ -113,7 +109,7 @@ def score_job(
         started = time.perf_counter()
         try:
             marts, signals = _sources(settings)
-            scores = score_month(con, marts, signals, trained, month, feedback=feedback, extra_calls=calls, step=step)
+            scores = score_month(con, marts, signals, trained, month, feedback=feedback, step=step)
             step("storing")
             with session_scope(engine) as session:
                 service.store_scores(

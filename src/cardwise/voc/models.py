@@ -1,8 +1,9 @@
 """VOC risk results and what follows from them: scoring runs, scores per customer and month,
-campaigns with their members and outcomes, and transcripts received from a speech-to-text engine.
+campaigns with their members and outcomes.
 
 A scoring run replaces its month's scores in one transaction, so a reader sees the old month or the
-new one. Transcripts are stored masked; the raw text an STT engine sent is never written.
+new one. (Transcripts from a speech-to-text engine arrive through the ingestion domain's inbox and reach
+the lake's ``transcript_log``; see ``voc/stt.py``.)
 """
 
 from __future__ import annotations
@@ -21,12 +22,10 @@ from sqlalchemy import (
     Integer,
     SmallInteger,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cardwise.db import models as _core_tables  # noqa: F401  (customers, referenced below)
 from cardwise.db.base import Base
 from cardwise.db.types import UTCDateTime, utcnow
 
@@ -111,22 +110,3 @@ class VocCampaignMember(Base):
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_voc_campaign_members_customer", "customer_id"),)
-
-
-class VocTranscript(Base):
-    """A call transcript delivered by a speech-to-text engine, stored masked."""
-
-    __tablename__ = "voc_transcripts"
-    transcript_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    call_id: Mapped[str] = mapped_column(String(64), unique=True)
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.customer_id"), index=True)
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
-    duration_s: Mapped[int] = mapped_column(Integer)
-    channel: Mapped[str] = mapped_column(String(8))
-    engine: Mapped[str | None] = mapped_column(String(64))
-    text: Mapped[str] = mapped_column(Text)
-    segments: Mapped[int] = mapped_column(SmallInteger)
-    dropped_segments: Mapped[int] = mapped_column(SmallInteger)
-    pii_masked: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
-    content_hash: Mapped[str] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,8 +6,6 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cardwise.voc.stt import SttTranscript
-
 __all__ = [
     "CampaignIn",
     "CampaignOut",
@@ -15,8 +13,6 @@ __all__ = [
     "CustomerRisk",
     "OutcomesIn",
     "RiskBlock",
-    "SttTranscript",
-    "TranscriptOut",
     "VocRunOut",
 ]
 
@@ -56,23 +52,6 @@ class RiskBlock(BaseModel):
 
 class CustomerRisk(RiskBlock):
     customer_id: int
-
-
-class TranscriptOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    transcript_id: int
-    call_id: str
-    customer_id: int
-    started_at: datetime
-    duration_s: int
-    channel: str
-    engine: str | None
-    text: str = Field(description="Speaker-labelled lines, personal data masked.")
-    segments: int
-    dropped_segments: int = Field(description="Segments below the confidence floor, left out.")
-    pii_masked: dict[str, int]
-    received_at: datetime
 
 
 class CampaignIn(BaseModel):

@@ -1,5 +1,5 @@
 """VOC risk in the relational store: scoring runs and scores, the single view's risk blocks, campaigns
-with their messages and outcomes, and transcripts received from the STT engine.
+with their messages and outcomes.
 
 Services take keyword arguments and an explicit session and flush; the request or the job commits, so
 a campaign, its members and its outbox messages are stored together or not at all.
@@ -8,9 +8,8 @@ a campaign, its members and its outbox messages are stored together or not at al
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Connection, delete, func, insert, select
@@ -24,11 +23,9 @@ from cardwise.notify.service import enqueue
 from cardwise.voc import campaigns as rules
 from cardwise.voc.dataset import FEEDBACK_COLUMNS
 from cardwise.voc.features import TARGETS
-from cardwise.voc.models import VocCampaign, VocCampaignMember, VocRun, VocScore, VocTranscript
+from cardwise.voc.models import VocCampaign, VocCampaignMember, VocRun, VocScore
 from cardwise.voc.risk import risk_block
-from cardwise.voc.stt import SttTranscript, render
 
-SEOUL = ZoneInfo("Asia/Seoul")  # the lake keeps Seoul wall-clock times
 _CHUNK = 5_000
 _SCORE_COLUMNS = (
     "customer_id",
@@ -331,69 +328,3 @@ def feedback_frame(session: Session) -> pd.DataFrame:
         ).join(VocCampaign, VocCampaign.campaign_id == VocCampaignMember.campaign_id)
     ).all()
     return pd.DataFrame(rows, columns=list(FEEDBACK_COLUMNS))
-
-
-# --- transcripts from the STT engine ----------------------------------------------------------------------------
-
-
-def ingest_transcript(session: Session, *, transcript: SttTranscript) -> tuple[VocTranscript, bool]:
-    """Mask and store one call; the same call sent again is acknowledged, different content is a conflict."""
-    if session.get(Customer, transcript.customer_id) is None:
-        raise NotFound(f"customer {transcript.customer_id} not found")
-    masked = render(transcript)
-    existing = session.execute(
-        select(VocTranscript).where(VocTranscript.call_id == transcript.call_id)
-    ).scalar_one_or_none()
-    if existing is not None:
-        if existing.content_hash != masked.content_hash:
-            raise Conflict(f"call {transcript.call_id} was received before with other content")
-        return existing, False
-    row = VocTranscript(
-        call_id=transcript.call_id,
-        customer_id=transcript.customer_id,
-        started_at=transcript.started_at,
-        duration_s=transcript.duration_s,
-        channel=transcript.channel,
-        engine=transcript.engine,
-        text=masked.text,
-        segments=masked.segments,
-        dropped_segments=masked.dropped_segments,
-        pii_masked=masked.pii_masked,
-        content_hash=masked.content_hash,
-        received_at=utcnow(),
-    )
-    session.add(row)
-    session.flush()
-    return row, True
-
-
-def get_transcript(session: Session, transcript_id: int) -> VocTranscript:
-    row = session.get(VocTranscript, transcript_id)
-    if row is None:
-        raise NotFound(f"transcript {transcript_id} not found")
-    return row
-
-
-def ingested_calls(session: Session, *, start: date, end: date) -> pd.DataFrame:
-    """Received transcripts started in [start, end) (Seoul dates), shaped like the lake's call_transcripts.
-    Their ids are negative so they never collide with the lake's."""
-    lo = datetime(start.year, start.month, start.day, tzinfo=SEOUL)
-    hi = datetime(end.year, end.month, end.day, tzinfo=SEOUL)
-    rows = session.execute(
-        select(
-            VocTranscript.transcript_id,
-            VocTranscript.customer_id,
-            VocTranscript.started_at,
-            VocTranscript.duration_s,
-            VocTranscript.text,
-        ).where(VocTranscript.started_at >= lo, VocTranscript.started_at < hi)
-    ).all()
-    return pd.DataFrame(
-        {
-            "transcript_id": [-int(r[0]) for r in rows],
-            "customer_id": [int(r[1]) for r in rows],
-            "started_at": pd.to_datetime([r[2].astimezone(SEOUL).replace(tzinfo=None) for r in rows]),
-            "duration_s": [int(r[3]) for r in rows],
-            "text": [r[4] for r in rows],
-        }
-    )

@@ -2,10 +2,15 @@
 
 Layout: ``<root>/voc_call_signals/month=YYYY-MM.parquet`` and ``<root>/voc_memo_signals/…``. Like the
 marketing marts (``lake/marts.py``) each file records a fingerprint in its Parquet metadata: the lake's
-manifest plus the analyzer (VOC dictionary, kiwipiepy version, masking code). A regenerated lake or an
-edited dictionary makes a month stale; an unchanged month is reused, so the monthly run analyzes only
-the new month's texts. Transcripts that arrived through the STT interface (``voc_transcripts`` in the
-database) are analyzed on the fly and joined to the views.
+manifest, the analyzer (VOC dictionary, kiwipiepy version, masking code) and the files the ingestion
+exporter appended to ``transcript_log`` around that month. A regenerated lake, an edited dictionary or
+newly received transcripts make a month stale; an unchanged month is reused, so the monthly run
+analyzes only the new texts.
+
+Two sources of calls: the lake's ``call_transcripts`` and ``transcript_log`` (transcripts a
+speech-to-text engine posted to ``POST /v1/voc/transcripts``, exported to the lake within seconds, see
+``voc/stt.py``); received memos (channel ``memo``) join the transfer memos. Received transcripts carry
+no duration or amount: those count as 0.
 """
 
 from __future__ import annotations
@@ -80,6 +85,7 @@ class TextSignals:
     def __init__(self, root: Path, lake: Path, analyzer: TextAnalyzer | None = None) -> None:
         read_manifest(lake)
         self.root = root
+        self.lake = lake
         self.analyzer = analyzer or TextAnalyzer()
         lake_hash = hashlib.sha256((lake / MANIFEST).read_bytes()).hexdigest()[:16]
         self.fingerprint = f"{lake_hash}:{analyzer_version()}"
@@ -87,17 +93,27 @@ class TextSignals:
     def path(self, table: str, month: date) -> Path:
         return self.root / table / f"month={month_key(month)}.parquet"
 
+    def month_fingerprint(self, month: date) -> str:
+        """The lake and analyzer, plus the received-transcript files of the month and the next (a call
+        is received after it started)."""
+        files = sorted(
+            (f"{m:%Y-%m}/{f.name}", f.stat().st_size)
+            for m in (month, add_months(month, 1))
+            for f in (self.lake / "transcript_log" / f"month={month_key(m)}").glob("*.parquet")
+        )
+        return f"{self.fingerprint}:{hashlib.sha256(repr(files).encode()).hexdigest()[:16]}"
+
     def is_current(self, table: str, month: date) -> bool:
         path = self.path(table, month)
         if not path.exists():
             return False
         meta = pq.read_schema(path).metadata or {}
-        return meta.get(_FINGERPRINT_KEY) == self.fingerprint.encode()
+        return meta.get(_FINGERPRINT_KEY) == self.month_fingerprint(month).encode()
 
     def _write(self, table: str, month: date, data: pa.Table) -> None:
         path = self.path(table, month)
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = data.replace_schema_metadata({_FINGERPRINT_KEY: self.fingerprint.encode()})
+        data = data.replace_schema_metadata({_FINGERPRINT_KEY: self.month_fingerprint(month).encode()})
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         pq.write_table(data, tmp, compression="zstd")
         os.replace(tmp, path)
@@ -117,8 +133,12 @@ class TextSignals:
             if force or not self.is_current(CALLS, month):
                 step(f"call transcripts {month:%Y-%m}")
                 calls = con.sql(
-                    "SELECT transcript_id, customer_id, started_at, duration_s, text FROM call_transcripts"
-                    " WHERE started_at >= $start AND started_at < $end ORDER BY transcript_id",
+                    """SELECT transcript_id, customer_id, started_at, duration_s, text FROM call_transcripts
+                       WHERE started_at >= $start AND started_at < $end
+                       UNION ALL
+                       SELECT -transcript_id, customer_id, started_at, 0, text FROM transcript_log
+                       WHERE started_at >= $start AND started_at < $end AND channel IN ('phone', 'chat')
+                       ORDER BY 1""",
                     params=bounds,
                 ).df()
                 self._write(CALLS, month, call_table(transcripts_frame(self.analyzer, calls)))
@@ -126,8 +146,12 @@ class TextSignals:
             if force or not self.is_current(MEMOS, month):
                 step(f"transfer memos {month:%Y-%m}")
                 memos = con.sql(
-                    "SELECT memo_id, customer_id, ts, direction, amount_krw, memo FROM transfer_memos"
-                    " WHERE ts >= $start AND ts < $end ORDER BY memo_id",
+                    """SELECT memo_id, customer_id, ts, direction, amount_krw, memo FROM transfer_memos
+                       WHERE ts >= $start AND ts < $end
+                       UNION ALL
+                       SELECT -transcript_id, customer_id, started_at, 'out', 0, text FROM transcript_log
+                       WHERE started_at >= $start AND started_at < $end AND channel = 'memo'
+                       ORDER BY 1""",
                     params=bounds,
                 ).df()
                 self._write(MEMOS, month, memo_table(memos_frame(self.analyzer, memos)))
@@ -137,7 +161,8 @@ class TextSignals:
     def register(
         self, con: duckdb.DuckDBPyConnection, months: list[date], extra_calls: pd.DataFrame | None = None
     ) -> None:
-        """Views ``voc_call_signals`` and ``voc_memo_signals`` over the months (and extra transcripts)."""
+        """Views ``voc_call_signals`` and ``voc_memo_signals`` over the months. ``extra_calls`` are analyzed
+        on the fly and joined (transcripts not in the lake, e.g. a what-if or a test)."""
         for table, schema in ((CALLS, CALL_SCHEMA), (MEMOS, MEMO_SCHEMA)):
             files = [self.path(table, m) for m in months]
             missing = [str(f) for f in files if not f.exists()]

@@ -1,16 +1,23 @@
-"""The interface a speech-to-text engine feeds: one finished call as speaker-labelled segments.
+"""The interface a speech-to-text engine feeds, and a reference adapter for engines that emit segments.
 
-The platform does not transcribe audio; the contact centre's STT engine (on-premises, as call audio
-must not leave the company) posts each finished call to ``POST /v1/voc/transcripts`` or drops JSON
-Lines files for ``cardwise voc ingest``. Each segment is one utterance of the agent or the customer.
-Segments below the engine's confidence floor are dropped (an unreliable word is worse than none for
-the keyword counts), the rest are joined as ``상담사: …`` / ``고객: …`` lines, and the text is masked
-for personal data before it is stored or used. The raw text is never stored.
+The platform does not transcribe audio: the contact centre's STT engine (on-premises, since call audio
+must not leave the company) posts each finished call to ``POST /v1/voc/transcripts`` (the ingestion
+domain): ``customer_id``, ``started_at`` with a time zone, ``channel`` (phone, chat, or memo for a
+transfer memo) and ``text``. The text must be one utterance per line, each line starting with the
+speaker, ``상담사:`` for the agent and ``고객:`` for the customer: the VOC analysis counts the customer's
+own words fully and the agent's at half weight, and a line without a label counts as the customer's.
+Numbers may be digits or read out in words; personal data need not be removed first, the platform masks
+it before anything is stored. The exporter moves received transcripts to the lake's ``transcript_log``
+within seconds; the monthly VOC run analyzes them with the lake's own transcripts.
 
-Example::
+Most engines emit timed segments with a speaker and a confidence. :func:`ingest_body` turns such output
+into the request body: segments in time order, those below the engine's confidence floor dropped (an
+unreliable word is worse than none for keyword counts), whitespace collapsed, and the text masked here
+already, so it can cross the network without personal data.
 
-    {"call_id": "CC-20231005-000123", "customer_id": 1042, "started_at": "2023-10-05T14:03:11+09:00",
-     "duration_s": 312, "channel": "phone", "engine": "stt-ko 4.2",
+Example segment output::
+
+    {"customer_id": 1042, "started_at": "2023-10-05T14:03:11+09:00", "channel": "phone",
      "segments": [{"speaker": "agent", "start_s": 0.0, "end_s": 4.1, "text": "네, 카드와이즈 고객센터입니다.",
                    "confidence": 0.97},
                   {"speaker": "customer", "start_s": 4.3, "end_s": 9.8, "text": "카드 해지하려고 전화했어요.",
@@ -19,10 +26,9 @@ Example::
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -30,6 +36,7 @@ from cardwise.privacy.masking import find_pii, mask_pii
 
 MIN_CONFIDENCE = 0.5
 SPEAKER_LABELS = {"agent": "상담사", "customer": "고객"}
+MAX_TEXT_CHARS = 20_000  # the ingestion endpoint's limit
 
 
 class SttSegment(BaseModel):
@@ -49,45 +56,49 @@ class SttSegment(BaseModel):
 
 
 class SttTranscript(BaseModel):
-    """One finished call from the STT engine."""
+    """One finished call as timed, speaker-labelled segments."""
 
     model_config = ConfigDict(extra="forbid")
 
-    call_id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$")]
     customer_id: int = Field(gt=0, le=2**62)
     started_at: AwareDatetime
-    duration_s: int = Field(ge=0, le=7200)
     channel: Literal["phone", "chat"] = "phone"
-    language: Literal["ko"] = "ko"
-    engine: Annotated[str | None, Field(max_length=64)] = None
     segments: Annotated[list[SttSegment], Field(max_length=2000)]
 
 
 @dataclass(frozen=True)
-class MaskedTranscript:
+class RenderedTranscript:
     text: str  # speaker-labelled lines, masked
-    segments: int
-    dropped_segments: int  # below the confidence floor
+    kept_segments: int
+    dropped_segments: int  # below the confidence floor or empty
     pii_masked: dict[str, int]  # how many of each kind of personal data were masked
-    content_hash: str  # of the masked text and the call's facts: a resend with other content is a conflict
 
 
-def render(transcript: SttTranscript, *, min_confidence: float = MIN_CONFIDENCE) -> MaskedTranscript:
-    """The transcript as masked, speaker-labelled lines in time order."""
+def render(transcript: SttTranscript, *, min_confidence: float = MIN_CONFIDENCE) -> RenderedTranscript:
+    """The call as masked ``상담사: …`` / ``고객: …`` lines in time order."""
     kept = [
         s
         for s in sorted(transcript.segments, key=lambda s: (s.start_s, s.end_s))
         if (s.confidence is None or s.confidence >= min_confidence) and s.text.strip()
     ]
-    lines = [f"{SPEAKER_LABELS[s.speaker]}: {' '.join(s.text.split())}" for s in kept]
-    raw = "\n".join(lines)
+    raw = "\n".join(f"{SPEAKER_LABELS[s.speaker]}: {' '.join(s.text.split())}" for s in kept)
     found = Counter(m.kind for m in find_pii(raw))
-    text = mask_pii(raw)
-    facts = f"{transcript.customer_id}|{transcript.started_at.isoformat()}|{transcript.duration_s}|{transcript.channel}"
-    return MaskedTranscript(
-        text=text,
-        segments=len(transcript.segments),
+    return RenderedTranscript(
+        text=mask_pii(raw)[:MAX_TEXT_CHARS],
+        kept_segments=len(kept),
         dropped_segments=len(transcript.segments) - len(kept),
         pii_masked=dict(sorted(found.items())),
-        content_hash=hashlib.sha256(f"{facts}\n{text}".encode()).hexdigest(),
     )
+
+
+def ingest_body(transcript: SttTranscript, *, min_confidence: float = MIN_CONFIDENCE) -> dict[str, Any] | None:
+    """The JSON body for ``POST /v1/voc/transcripts``, or None when no segment is usable."""
+    rendered = render(transcript, min_confidence=min_confidence)
+    if not rendered.text:
+        return None
+    return {
+        "customer_id": transcript.customer_id,
+        "started_at": transcript.started_at.isoformat(),
+        "channel": transcript.channel,
+        "text": rendered.text,
+    }

@@ -1,4 +1,6 @@
-"""VOC risk over HTTP: a customer's risk, transcripts from the STT engine, campaigns and their outcomes."""
+"""VOC risk over HTTP: a customer's risk, campaigns and their outcomes, scoring runs.
+
+Transcripts from a speech-to-text engine are posted to the ingestion domain (``POST /v1/voc/transcripts``)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import re
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, status
 
 from cardwise.core.errors import Invalid
 from cardwise.deps import SessionDep
@@ -17,8 +19,6 @@ from cardwise.voc.schemas import (
     CampaignReport,
     CustomerRisk,
     OutcomesIn,
-    SttTranscript,
-    TranscriptOut,
     VocRunOut,
 )
 
@@ -44,29 +44,6 @@ def customer_risk(customer_id: CustomerId, session: SessionDep, month: MonthQuer
     """Churn, complaint, delinquency and card-loan propensity for next month, with deciles, top drivers
     and the keywords of recent calls."""
     return CustomerRisk.model_validate(service.customer_risk(session, customer_id=customer_id, month=_month(month)))
-
-
-@router.post(
-    "/voc/transcripts",
-    response_model=TranscriptOut,
-    status_code=status.HTTP_201_CREATED,
-    responses={200: {"description": "The same call was received before; nothing new was stored."}},
-)
-def receive_transcript(body: SttTranscript, session: SessionDep, response: Response) -> TranscriptOut:
-    """A finished call from the speech-to-text engine (see ``voc/stt.py``). Personal data is masked before
-    the text is stored; the same ``call_id`` with the same content is acknowledged again (200), with
-    other content refused (409)."""
-    row, created = service.ingest_transcript(session, transcript=body)
-    session.commit()
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return TranscriptOut.model_validate(row)
-
-
-@router.get("/voc/transcripts/{transcript_id}", response_model=TranscriptOut)
-def get_transcript(transcript_id: ObjectId, session: SessionDep) -> TranscriptOut:
-    """A received transcript, as stored (masked)."""
-    return TranscriptOut.model_validate(service.get_transcript(session, transcript_id))
 
 
 @router.post("/voc/campaigns", response_model=CampaignOut, status_code=status.HTTP_201_CREATED)

@@ -4,8 +4,7 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-21 23:15:00
 
-Scoring runs, scores per customer and month, campaigns with members and outcomes, transcripts received
-from a speech-to-text engine (stored masked).
+Scoring runs, scores per customer and month, campaigns with members and outcomes.
 """
 
 from __future__ import annotations
@@ -101,37 +100,8 @@ def upgrade() -> None:
     with op.batch_alter_table("voc_campaign_members", schema=None) as batch_op:
         batch_op.create_index("ix_voc_campaign_members_customer", ["customer_id"], unique=False)
 
-    op.create_table(
-        "voc_transcripts",
-        sa.Column("transcript_id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("call_id", sa.String(length=64), nullable=False),
-        sa.Column("customer_id", sa.BigInteger(), nullable=False),
-        sa.Column("started_at", UTCDateTime(timezone=True), nullable=False),
-        sa.Column("duration_s", sa.Integer(), nullable=False),
-        sa.Column("channel", sa.String(length=8), nullable=False),
-        sa.Column("engine", sa.String(length=64), nullable=True),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("segments", sa.SmallInteger(), nullable=False),
-        sa.Column("dropped_segments", sa.SmallInteger(), nullable=False),
-        sa.Column("pii_masked", sa.JSON(), nullable=False),
-        sa.Column("content_hash", sa.String(length=64), nullable=False),
-        sa.Column("received_at", UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["customer_id"], ["customers.customer_id"], name=op.f("fk_voc_transcripts_customer_id_customers")
-        ),
-        sa.PrimaryKeyConstraint("transcript_id", name=op.f("pk_voc_transcripts")),
-        sa.UniqueConstraint("call_id", name=op.f("uq_voc_transcripts_call_id")),
-    )
-    with op.batch_alter_table("voc_transcripts", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_voc_transcripts_customer_id"), ["customer_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_voc_transcripts_started_at"), ["started_at"], unique=False)
-
 
 def downgrade() -> None:
-    with op.batch_alter_table("voc_transcripts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_voc_transcripts_started_at"))
-        batch_op.drop_index(batch_op.f("ix_voc_transcripts_customer_id"))
-    op.drop_table("voc_transcripts")
     with op.batch_alter_table("voc_campaign_members", schema=None) as batch_op:
         batch_op.drop_index("ix_voc_campaign_members_customer")
     op.drop_table("voc_campaign_members")
