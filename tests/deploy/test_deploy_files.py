@@ -7,10 +7,15 @@ health checks, `serve --port`, the proxy's upstream.
 
 from __future__ import annotations
 
+import ast
 import re
+import sys
+from importlib import metadata
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from cardwise.config import Settings
 from tests.deploy.support import (
@@ -19,6 +24,7 @@ from tests.deploy.support import (
     DOCKERIGNORE,
     ENV_EXAMPLE,
     NGINX_CONF,
+    ROOT,
     Dockerfile,
     cli_command,
     health_port_and_path,
@@ -234,3 +240,46 @@ def test_compose_order_postgres_then_migrate_then_roles(compose: dict) -> None:
 def test_the_cli_check_rejects_what_does_not_exist(argv: list[str]) -> None:
     with pytest.raises(AssertionError):
         cli_command(argv)
+
+
+def runtime_distributions() -> set[str]:
+    """cardwise's dependencies without the dev group, transitively: what `uv sync --no-dev` puts in the image."""
+    seen: set[tuple[str, frozenset[str]]] = set()
+    todo = [("cardwise", frozenset[str]())]
+    while todo:
+        name, extras = todo.pop()
+        if (canonicalize_name(name), extras) in seen:
+            continue
+        seen.add((canonicalize_name(name), extras))
+        try:
+            requires = metadata.requires(name) or []
+        except metadata.PackageNotFoundError:
+            continue
+        for req in map(Requirement, requires):
+            envs = [{"extra": e} for e in extras] or [{"extra": ""}]
+            if req.marker is None or any(req.marker.evaluate(env) for env in envs):
+                todo.append((req.name, frozenset(req.extras)))
+    return {name for name, _ in seen}
+
+
+def test_every_import_of_the_package_is_a_runtime_dependency() -> None:
+    """The image installs --no-dev: a module imported from src/ but only in the dev group breaks a role there
+    (httpx, imported by the outbox worker's channels, was one)."""
+    runtime = runtime_distributions()
+    providers = metadata.packages_distributions()
+    missing: dict[str, set[str]] = {}
+    for path in (ROOT / "src" / "cardwise").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top in sys.stdlib_module_names or top == "cardwise":
+                    continue
+                if not {canonicalize_name(d) for d in providers.get(top, [])} & runtime:
+                    missing.setdefault(top, set()).add(str(path.relative_to(ROOT)))
+    assert not missing, f"imported but not a runtime dependency in pyproject.toml: {missing}"
