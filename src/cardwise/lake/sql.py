@@ -1,4 +1,8 @@
-"""Batch transformations written once, in one SQL dialect, run on DuckDB now and Spark later.
+"""Batch transformations written once, in one SQL dialect, run on DuckDB and on Spark.
+
+Write them so both engines mean the same thing: no decimal literals in arithmetic (Spark types
+`1.0` as DECIMAL and keeps its scale through AVG; use integers or CAST(... AS DOUBLE)), no
+EXTRACT(DOW) (Sunday is 0 on DuckDB, 1 on Spark). tests/lake/test_engines.py runs them on both.
 
 Why SQL + sqlglot rather than a dataframe API: the queries stay readable to the analysts who use
 the portal, DuckDB runs them in-process on Parquet, and sqlglot transpiles the same text to Spark
@@ -63,6 +67,10 @@ class BatchEngine(Protocol):
 
     def run(self, transform: Transform) -> pa.Table: ...
 
+    def register(self, name: str, table: pa.Table) -> None: ...
+
+    def unregister(self, name: str) -> None: ...
+
 
 class DuckDBEngine:
     name = "duckdb"
@@ -75,6 +83,12 @@ class DuckDBEngine:
         # Later transforms read this one by name.
         self.con.register(transform.name, result)
         return result
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self.con.register(name, table)
+
+    def unregister(self, name: str) -> None:
+        self.con.unregister(name)
 
 
 def run_pipeline(

@@ -35,10 +35,10 @@ SELECT customer_id,
        COUNT(*) AS txn_count,
        COUNT(DISTINCT merchant_id) AS merchants,
        COUNT(DISTINCT category_code) AS categories,
-       AVG(CASE WHEN channel = 'online' THEN 1.0 ELSE 0.0 END) AS online_share,
-       AVG(CASE WHEN channel = 'overseas' THEN 1.0 ELSE 0.0 END) AS overseas_share,
-       AVG(CASE WHEN EXTRACT(HOUR FROM ts) >= 22 OR EXTRACT(HOUR FROM ts) < 6 THEN 1.0 ELSE 0.0 END) AS night_share,
-       AVG(CASE WHEN installment_months > 0 THEN 1.0 ELSE 0.0 END) AS installment_share,
+       AVG(CASE WHEN channel = 'online' THEN 1 ELSE 0 END) AS online_share,
+       AVG(CASE WHEN channel = 'overseas' THEN 1 ELSE 0 END) AS overseas_share,
+       AVG(CASE WHEN EXTRACT(HOUR FROM ts) >= 22 OR EXTRACT(HOUR FROM ts) < 6 THEN 1 ELSE 0 END) AS night_share,
+       AVG(CASE WHEN installment_months > 0 THEN 1 ELSE 0 END) AS installment_share,
        MAX(ts) AS last_ts
 FROM transactions
 WHERE NOT is_fraud
