@@ -23,7 +23,10 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     data_dir: Path = Field(default=Path("var"), description="Lake, SQLite database and model artifacts.")
     database_url: str | None = Field(default=None, description="Overrides the SQLite file under data_dir.")
-    engine: Literal["duckdb", "spark"] = "duckdb"
+    engine: Literal["duckdb", "spark"] = Field(
+        default="duckdb", description="Batch engine for the monthly marts: DuckDB in-process or Spark."
+    )
+    spark_master: str = Field(default="local[2]", description="Spark master URL (local[N] or a cluster).")
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
     host: str = "127.0.0.1"

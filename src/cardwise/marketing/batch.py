@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cardwise.lake.marts import Marts
-from cardwise.lake.sql import DuckDBEngine
+from cardwise.lake.sql import BatchEngine, DuckDBEngine
 from cardwise.marketing import lifestage, state_model
 from cardwise.marketing.catalog import Catalog, load_catalog
 from cardwise.marketing.changes import MonthData, detect
@@ -121,6 +121,7 @@ def compute_month(
     step: Callable[[str], None] = lambda _: None,
     drop_model: tuple[str, state_model.DropModel] | None = None,
     risk: Mapping[int, dict[str, Any]] | None = None,
+    engine: BatchEngine | None = None,
 ) -> MonthResult:
     """Everything for ``month``. ``prior_events`` are life-event triggers of earlier months
     (customer_id, month, kind) from the store, for the life stage and the single view.
@@ -145,7 +146,7 @@ def compute_month(
         )
     history = [m for m in month_range(add_months(month, -HISTORY_MONTHS), month) if m in covered]
     step("monthly marts")
-    ensure_monthly_marts(con, marts, history, step=step)
+    ensure_monthly_marts(con, marts, history, step=step, engine=engine)
     register_marts(con, marts, history)
     lap("marts")
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from cardwise.config import Settings
 from cardwise.db.engine import engine_for
+from cardwise.lake.engines import batch_engine
 from cardwise.lake.marts import Marts
 from cardwise.lake.store import connect
 from cardwise.logging import get_logger
@@ -46,6 +47,7 @@ def run_month(settings: Settings, month: date, step: Callable[[str], None] = lam
                     step=step,
                     drop_model=_drop_champion(settings),
                     risk=_voc_risk(session, month),
+                    engine=batch_engine(settings, con),
                 )
                 step("storing")
                 service.store_month(session, run_id, result, time.perf_counter() - started)

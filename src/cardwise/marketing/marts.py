@@ -8,7 +8,7 @@ from datetime import date
 import duckdb
 
 from cardwise.lake.marts import Marts
-from cardwise.lake.sql import DuckDBEngine
+from cardwise.lake.sql import BatchEngine, DuckDBEngine
 from cardwise.marketing.features import MONTHLY_MARTS
 
 
@@ -41,9 +41,11 @@ def ensure_monthly_marts(
     *,
     force: bool = False,
     step: Callable[[str], None] = lambda _: None,
+    engine: BatchEngine | None = None,
 ) -> int:
-    """Compute the monthly marts that are missing or stale; returns how many partitions were written."""
-    engine = DuckDBEngine(con)
+    """Compute the monthly marts that are missing or stale; returns how many partitions were written.
+    ``engine`` runs the scans of the raw transactions (DuckDB on ``con`` by default, or Spark)."""
+    engine = engine or DuckDBEngine(con)
     written = 0
     for month in months:
         for transform in MONTHLY_MARTS:
@@ -51,7 +53,7 @@ def ensure_monthly_marts(
                 continue
             step(f"{transform.name} {month:%Y-%m}")
             table = engine.run(transform.bind(month_start=month, month_end=add_months(month, 1)))
-            con.unregister(transform.name)  # the month's result must not shadow the mart views
+            engine.unregister(transform.name)  # the month's result must not shadow the mart views
             marts.write(transform, month, table)
             written += 1
     return written

@@ -60,7 +60,8 @@ usage AS (
 ),
 scored AS (
     SELECT m.target_group, r.segment_code, m.customer_id,
-           CAST(COALESCE(u.spend_krw, 0) AS DOUBLE) / (date_diff('month', {window_start}, {month_start}) + 1) AS avg_usage_krw,
+           CAST(COALESCE(u.spend_krw, 0) AS DOUBLE)
+               / (date_diff('month', {window_start}, {month_start}) + 1) AS avg_usage_krw,
            COALESCE(u.active_months, 0) AS active_months,
            r.min_monthly_krw, r.min_active_months
     FROM members AS m
