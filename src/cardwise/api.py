@@ -27,6 +27,7 @@ from cardwise.marketing.views import router as marketing_router
 from cardwise.merchant.views import router as merchant_router
 from cardwise.mlops.views import backoffice as mlops_backoffice
 from cardwise.mlops.views import router as mlops_router
+from cardwise.recommend.views import router as recommend_router
 from cardwise.safety.anomaly import TrainedAnomalyModel, load_latest
 from cardwise.safety.views import backoffice as safety_backoffice
 from cardwise.safety.views import router as safety_router
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(safety_router, prefix="/v1")
     app.include_router(merchant_router, prefix="/v1")
     app.include_router(marketing_router, prefix="/v1")
+    app.include_router(recommend_router, prefix="/v1")
     app.include_router(mlops_router)
     app.include_router(ingest_router, prefix="/v1")
     app.include_router(mlops_backoffice, prefix="/v1")
