@@ -80,6 +80,17 @@ def marketing_job(settings: Settings) -> int | None:
     return run_id
 
 
+def recommend_job(settings: Settings) -> int | None:
+    """Monthly, after the marketing batch: recommendations for the lake's newest month, unless they ran."""
+    from cardwise.recommend.jobs import latest_unrun_month, run_month
+
+    month = latest_unrun_month(settings)
+    if month is None:
+        return None
+    run_id, _ = run_month(settings, month)
+    return run_id
+
+
 def family_daily_job(settings: Settings) -> FamilyDailySummary:
     """Daily: expire invitations, re-check family groups, dissolve those whose grace period is over."""
     from cardwise.family.policy import load_policy
@@ -183,6 +194,7 @@ JOBS: tuple[Job, ...] = (
     Job("ingest", ingest_job, "interval", {"seconds": 20}, "authorizations, events, transcripts to the lake"),
     Job("compact", compact_job, "cron", {"minute": 45}, "merge the exporter's small files"),
     Job("marketing", marketing_job, "cron", {"day": 2, "hour": 3, "minute": 30}, "monthly segments, life stage, views"),
+    Job("recommend", recommend_job, "cron", {"day": 2, "hour": 4, "minute": 15}, "monthly cards, merchants, reports"),
     Job("family_daily", family_daily_job, "cron", {"hour": 2, "minute": 10}, "grace periods, invitations"),
     # seed 002: "군집분석 3개월 주기로 시행", early on the first day of the quarter.
     Job("clusters", cluster_job, "cron", {"month": "1,4,7,10", "day": 1, "hour": 3}, "quarterly cluster analysis"),
