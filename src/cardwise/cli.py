@@ -43,6 +43,11 @@ marketing_app = typer.Typer(
     help="Marketing: segments and grades, life stage, triggers, single view.", no_args_is_help=True
 )
 app.add_typer(marketing_app, name="marketing")
+recommend_app = typer.Typer(
+    help="Recommendations: best cards, similar members' cards, categories, merchants, merchant targets.",
+    no_args_is_help=True,
+)
+app.add_typer(recommend_app, name="recommend")
 family_app = typer.Typer(
     help="Family bundle: policy check, daily grace checks, household report.", no_args_is_help=True
 )
@@ -449,6 +454,75 @@ def marketing_evaluate(
     console.print(events)
 
 
+@recommend_app.command("run")
+def recommend_run(month: Annotated[str, typer.Option(help="Month to compute (data up to its end), YYYY-MM.")]) -> None:
+    """The monthly run: benefit simulation of every product, similar members, category, merchant and
+    card-adoption models, merchant life cycles; stores one document per customer, merchant and product
+    (a rerun replaces the month atomically)."""
+    from cardwise.lake.store import LakeError
+    from cardwise.recommend.batch import RecommendError
+    from cardwise.recommend.jobs import run_month
+
+    settings = get_settings()
+    when = _month_arg(month)
+    with console.status("recommendations") as status:
+        try:
+            run_id, result = run_month(settings, when, step=lambda s: status.update(f"recommendations: {s}"))
+        except (RecommendError, LakeError, ValueError) as exc:
+            fail(str(exc))
+    table = RichTable("step", "seconds", title=f"recommendation run {run_id} for {when:%Y-%m}")
+    for name, seconds in result.timings.items():
+        table.add_row(name, f"{seconds:.2f}")
+    console.print(table)
+    console.print(", ".join(f"{k} {v:,}" for k, v in result.counts().items()))
+
+
+@recommend_app.command("evaluate")
+def recommend_evaluate(
+    test_month: Annotated[
+        str | None, typer.Option(help="Held-out month, YYYY-MM (the lake's last by default).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full result as JSON on stdout.")] = False,
+) -> None:
+    """Temporal hold-out: fit on what was known at the end of the month before, score the test month.
+    Hit rate@10 and NDCG@10 for categories, merchants and card adoption next to popularity baselines."""
+    import json
+
+    from cardwise.lake.store import LakeError
+    from cardwise.recommend.evaluation import beats_baseline, evaluate, table
+    from cardwise.recommend.jobs import marts_for
+
+    settings = get_settings()
+    con = _lake(settings)
+    when = _month_arg(test_month) if test_month else None
+    with console.status("evaluating recommendations") as status:
+        try:
+            result = evaluate(con, marts_for(settings), when, step=lambda s: status.update(f"evaluating: {s}"))
+        except (ValueError, LakeError) as exc:
+            fail(str(exc))
+        finally:
+            con.close()
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    out = RichTable(
+        "task",
+        "ranker",
+        "customers",
+        "hit rate@10",
+        "NDCG@10",
+        title=f"held out {result['test_month']} (trained through {result['trained_through']})",
+    )
+    for task, ranker, users, hit, ndcg in table(result):
+        out.add_row(task, ranker, f"{users:,}", f"{hit:.3f}", f"{ndcg:.3f}")
+    console.print(out)
+    verdict = beats_baseline(result)
+    console.print(
+        "model above the popularity baseline (NDCG@10): "
+        + ", ".join(f"{task} {'yes' if ok else 'NO'}" for task, ok in verdict.items())
+    )
+
+
 @marketing_app.command("audience")
 def marketing_audience(
     segment: Annotated[str, typer.Option(help="Segment code, e.g. CAR_CARE.")],
@@ -757,6 +831,18 @@ def _run_missing_marketing(settings: Settings) -> None:
     console.print(f"marketing run {run_id}: single views of {len(result.views):,} customers for {month:%Y-%m}")
 
 
+def _run_missing_recommendations(settings: Settings) -> None:
+    """The demo computes the recommendations of the lake's newest month once (the scheduler does it monthly)."""
+    from cardwise.recommend.jobs import latest_unrun_month, run_month
+
+    month = latest_unrun_month(settings)
+    if month is None:
+        return
+    with console.status(f"recommendations for {month:%Y-%m}") as status:
+        run_id, result = run_month(settings, month, step=lambda s: status.update(f"recommendations: {s}"))
+    console.print(f"recommendation run {run_id}: {len(result.recommendations):,} customers for {month:%Y-%m}")
+
+
 @app.command("demo")
 def demo(
     host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
@@ -776,6 +862,7 @@ def demo(
     run_db_load(settings, settings.lake_dir)
     _train_missing_models(settings)
     _run_missing_marketing(settings)
+    _run_missing_recommendations(settings)
     serve(host=host, port=port, workers=1)
 
 
