@@ -352,13 +352,16 @@ def safety_clusters(
     email: Annotated[bool, typer.Option(help="Queue the recommendation e-mails to opted-in members.")] = False,
 ) -> None:
     """Cluster customers by three months of spending; keep the run with its curves and block recommendations."""
+    from cardwise.lake.engines import batch_engine
     from cardwise.safety.clusters import run_clusters, save_run
 
     settings = get_settings()
     con = _lake(settings)
     with console.status("clustering"):
         try:
-            run = run_clusters(con, start=_window(start), end=_window(end), seed=seed)
+            run = run_clusters(
+                con, start=_window(start), end=_window(end), seed=seed, engine=batch_engine(settings, con)
+            )
         except ValueError as exc:
             fail(str(exc))
     run_id, target = save_run(run, settings.data_dir / "reports")

@@ -53,6 +53,7 @@ def cluster_job(settings: Settings) -> str | None:
     """Quarterly: cluster the lake's last three months and mail each cluster its recommendations."""
     from datetime import date
 
+    from cardwise.lake.engines import batch_engine
     from cardwise.lake.store import connect, read_manifest
     from cardwise.safety.clusters import last_quarter_of, run_clusters, save_run
 
@@ -60,7 +61,7 @@ def cluster_job(settings: Settings) -> str | None:
     start, end = last_quarter_of(period_end)
     con = connect(settings.lake_dir)
     try:
-        run = run_clusters(con, start=start, end=end)
+        run = run_clusters(con, start=start, end=end, engine=batch_engine(settings, con))
     finally:
         con.close()
     run_id, _ = save_run(run, settings.data_dir / "reports")
@@ -89,6 +90,14 @@ def recommend_job(settings: Settings) -> int | None:
         return None
     run_id, _ = run_month(settings, month)
     return run_id
+
+
+def voc_job(settings: Settings) -> int | None:
+    """Monthly, before the marketing batch: VOC risk scores of the lake's newest month (a model is trained
+    first if none exists), so the month's single views carry them."""
+    from cardwise.voc.jobs import monthly_job
+
+    return monthly_job(settings)
 
 
 def family_daily_job(settings: Settings) -> FamilyDailySummary:
@@ -193,6 +202,7 @@ JOBS: tuple[Job, ...] = (
     Job("switch_pauses", switch_pauses_job, "interval", {"minutes": 1}, "a pause starts or ends at most a minute late"),
     Job("ingest", ingest_job, "interval", {"seconds": 20}, "authorizations, events, transcripts to the lake"),
     Job("compact", compact_job, "cron", {"minute": 45}, "merge the exporter's small files"),
+    Job("voc", voc_job, "cron", {"day": 2, "hour": 2, "minute": 40}, "monthly VOC risk scores, before the views"),
     Job("marketing", marketing_job, "cron", {"day": 2, "hour": 3, "minute": 30}, "monthly segments, life stage, views"),
     Job("recommend", recommend_job, "cron", {"day": 2, "hour": 4, "minute": 15}, "monthly cards, merchants, reports"),
     Job("family_daily", family_daily_job, "cron", {"hour": 2, "minute": 10}, "grace periods, invitations"),

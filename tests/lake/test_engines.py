@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,17 +54,51 @@ def pipeline(engine: BatchEngine) -> dict[str, pa.Table]:
 
 
 @pytest.fixture(scope="module")
-def results(small_lake: Path) -> Iterator[tuple[dict[str, pa.Table], dict[str, pa.Table]]]:
-    from cardwise.lake.spark import SparkEngine, spark_session
+def spark() -> Iterator[Any]:
+    from cardwise.lake.spark import spark_session
+
+    session = spark_session("local[2]", app_name="cardwise-tests", memory="2g", shuffle_partitions=2)
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def results(small_lake: Path, spark: Any) -> tuple[dict[str, pa.Table], dict[str, pa.Table]]:
+    from cardwise.lake.spark import SparkEngine
 
     con = connect(small_lake)
     duck = pipeline(DuckDBEngine(con))
     con.close()
-    spark = spark_session("local[2]", app_name="cardwise-tests", memory="2g", shuffle_partitions=2)
+    return duck, pipeline(SparkEngine(spark, small_lake))
+
+
+def test_the_monthly_batch_and_the_cluster_input_agree_on_both_engines(
+    small_lake: Path, spark: Any, tmp_path: Path
+) -> None:
+    from cardwise.lake.marts import Marts
+    from cardwise.lake.spark import SparkEngine
+    from cardwise.marketing.batch import compute_month
+    from cardwise.safety.clusters import spend_matrix
+
+    con = connect(small_lake)
     try:
-        yield duck, pipeline(SparkEngine(spark, small_lake))
+        on_duck = compute_month(con, Marts(tmp_path / "duck", small_lake), MONTH)
+        engine = SparkEngine(spark, small_lake)
+        on_spark = compute_month(con, Marts(tmp_path / "spark", small_lake), MONTH, engine=engine)
+        key = ["target_group", "segment_code", "customer_id"]
+        a = on_duck.grades.sort_values(key).reset_index(drop=True)
+        b = on_spark.grades.sort_values(key).reset_index(drop=True)
+        assert (
+            a[["grade", "score", "avg_usage_krw", "in_segment"]]
+            .astype("int64")
+            .equals(b[["grade", "score", "avg_usage_krw", "in_segment"]].astype("int64"))
+        )
+        assert on_duck.counts() == on_spark.counts()
+        c1, cats1, m1 = spend_matrix(con, MONTHS[0], add_months(MONTH, 1))
+        c2, cats2, m2 = spend_matrix(con, MONTHS[0], add_months(MONTH, 1), engine)
+        assert (c1 == c2).all() and cats1 == cats2 and np.allclose(m1, m2)
     finally:
-        spark.stop()
+        con.close()
 
 
 def _frame(t: pa.Table) -> pd.DataFrame:

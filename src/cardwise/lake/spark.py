@@ -59,6 +59,10 @@ class SparkEngine:
     def register(self, name: str, table: pa.Table) -> None:
         self.spark.createDataFrame(table).createOrReplaceTempView(name)  # Arrow tables directly (Spark 4)
 
+    def register_files(self, name: str, files: list[Path]) -> None:
+        """A view over given Parquet files (e.g. monthly marts)."""
+        self.spark.read.parquet(*(str(f) for f in files)).createOrReplaceTempView(name)
+
     def run(self, transform: Transform) -> pa.Table:
         df = self.spark.sql(transform.sql_for(self.name))
         df.createOrReplaceTempView(transform.name)

@@ -161,8 +161,16 @@ def compute_month(
 
     step("segments and grades")
     grades_t = SEGMENT_GRADES.bind(month_start=month, window_start=add_months(month, -(catalog.window_months - 1)))
-    grades = DuckDBEngine(con).run(grades_t).to_pandas()
-    con.unregister(SEGMENT_GRADES.name)
+    grades_engine: BatchEngine = DuckDBEngine(con)
+    if engine is not None and engine.name != "duckdb":
+        # The grades run where the marts were computed: the engine reads the month files itself.
+        grades_engine = engine
+        for name in ("cm_holdings", "cm_spend"):
+            engine.register_files(name, [marts.path(name, m) for m in history])  # type: ignore[attr-defined]
+        engine.register("segment_rules", catalog.segment_rules())
+        engine.register("grade_scores", catalog.grade_score_table())
+    grades = grades_engine.run(grades_t).to_pandas()
+    grades_engine.unregister(SEGMENT_GRADES.name)
     lap("segments")
 
     step("state-change triggers")

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cardwise.db.models import Category, Customer
+from cardwise.lake.sql import BatchEngine, DuckDBEngine, Transform
 from cardwise.notify.service import enqueue
 
 
@@ -65,16 +66,36 @@ class ClusterRun:
         return d
 
 
+# The clustering input, in the engine-neutral form (runs on DuckDB or Spark, tests/lake/test_engines.py).
+CLUSTER_SPEND = Transform(
+    name="cluster_spend",
+    description="Spend per customer and category over a window (the cluster analysis input).",
+    inputs=("transactions",),
+    params=("start", "end"),
+    sql="""
+SELECT customer_id, category_code, SUM(amount_krw) AS spend_krw
+FROM transactions
+WHERE ts >= {start} AND ts < {end} AND NOT is_fraud
+GROUP BY customer_id, category_code
+""",
+)
+
+
 def spend_matrix(
-    con: duckdb.DuckDBPyConnection, start: date, end: date
+    con: duckdb.DuckDBPyConnection, start: date, end: date, engine: BatchEngine | None = None
 ) -> tuple[npt.NDArray[np.int64], tuple[str, ...], npt.NDArray[np.float64]]:
-    """Customers x categories: each customer's share of spend per category in [start, end)."""
+    """Customers x categories: each customer's share of spend per category in [start, end).
+    The scan of the window's transactions runs on ``engine`` (DuckDB on ``con`` by default)."""
     cats = tuple(r[0] for r in con.execute("SELECT category_code FROM categories ORDER BY 1").fetchall())
-    rows = con.execute(
-        """SELECT customer_id, category_code, sum(amount_krw) FROM transactions
-           WHERE ts >= $1 AND ts < $2 AND NOT is_fraud GROUP BY 1, 2""",
-        [start, end],
-    ).fetchall()
+    result = (engine or DuckDBEngine(con)).run(CLUSTER_SPEND.bind(start=start, end=end))
+    rows = list(
+        zip(
+            result["customer_id"].to_pylist(),
+            result["category_code"].to_pylist(),
+            result["spend_krw"].to_pylist(),
+            strict=True,
+        )
+    )
     customers = np.array(sorted({r[0] for r in rows}), dtype=np.int64)
     if not rows:
         return customers, cats, np.zeros((0, len(cats)))
@@ -93,8 +114,9 @@ def run_clusters(
     k_range: range = range(2, 11),
     seed: int = 0,
     n_blocks: int = 5,
+    engine: BatchEngine | None = None,
 ) -> ClusterRun:
-    customers, cats, shares = spend_matrix(con, start, end)
+    customers, cats, shares = spend_matrix(con, start, end, engine)
     if len(customers) < max(k_range) * 2:
         raise ValueError(f"too few customers with spending in {start}..{end} for {max(k_range)} clusters")
     x = StandardScaler().fit_transform(shares)
