@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import duckdb
 import typer
@@ -52,6 +52,11 @@ family_app = typer.Typer(
     help="Family bundle: policy check, daily grace checks, household report.", no_args_is_help=True
 )
 app.add_typer(family_app, name="family")
+voc_app = typer.Typer(
+    help="VOC risk: churn, complaint, delinquency and card-loan models from transactions and text; campaigns.",
+    no_args_is_help=True,
+)
+app.add_typer(voc_app, name="voc")
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -822,6 +827,17 @@ def _train_missing_models(settings: Settings) -> None:
         console.print(f"{name}: {d.decision} — {d.reason}")
 
 
+def _run_missing_voc(settings: Settings) -> None:
+    """The demo scores the lake's newest month once (training a VOC model first if none exists), before the
+    single views, which carry the scores in their risk block."""
+    from cardwise.voc.jobs import monthly_job
+
+    with console.status("VOC risk scores") as status:
+        run_id = monthly_job(settings, step=lambda s: status.update(f"VOC risk: {s}"))
+    if run_id is not None:
+        console.print(f"VOC risk run {run_id}: scores of the lake's newest month stored")
+
+
 def _run_missing_marketing(settings: Settings) -> None:
     """The demo computes the single views of the lake's newest month once (the scheduler does it monthly)."""
     from cardwise.marketing.jobs import latest_unrun_month, run_month
@@ -864,9 +880,188 @@ def demo(
     run_db_upgrade(settings)
     run_db_load(settings, settings.lake_dir)
     _train_missing_models(settings)
+    _run_missing_voc(settings)
     _run_missing_marketing(settings)
     _run_missing_recommendations(settings)
     serve(host=host, port=port, workers=1)
+
+
+def _voc_errors() -> tuple[type[Exception], ...]:
+    from cardwise.core.errors import DomainError
+    from cardwise.lake.store import LakeError
+    from cardwise.voc.dataset import DatasetError
+
+    return (DatasetError, LakeError, FileNotFoundError, DomainError)
+
+
+def _message(exc: Exception) -> str:
+    return getattr(exc, "message", None) or str(exc)
+
+
+@voc_app.command("train")
+def voc_train(
+    seed: Annotated[int, typer.Option(help="Random seed (the same seed and data give the same model).")] = 0,
+    until: Annotated[
+        str | None, typer.Option(help="Train only on outcomes up to this month, YYYY-MM (default: all).")
+    ] = None,
+) -> None:
+    """Train the four risk models on every labelled month and write a versioned artifact under the models
+    directory (campaign outcomes stored in the database count as labels)."""
+    from cardwise.voc.jobs import train_job
+
+    settings = get_settings()
+    last = _month_arg(until) if until else None
+    with console.status("training the VOC risk models") as status:
+        try:
+            trained, metrics, path = train_job(
+                settings, seed=seed, until=last, step=lambda s: status.update(f"VOC training: {s}")
+            )
+        except _voc_errors() as exc:
+            fail(_message(exc))
+    console.print(
+        f"VOC model {trained.version}: {metrics['rows']:,} customer-months "
+        f"({metrics['months'][0]}..{metrics['months'][-1]}), positives "
+        + ", ".join(f"{t} {n:,}" for t, n in metrics["positives"].items())
+        + f"; {metrics['seconds']['total']:.1f} s; written to {path}"
+    )
+
+
+@voc_app.command("evaluate")
+def voc_evaluate(
+    test_months: Annotated[str, typer.Option(help="Held-out months, comma separated.")] = "2023-08,2023-09",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    out: Annotated[Path | None, typer.Option(help="JSON report (default: <data dir>/reports/voc.json).")] = None,
+) -> None:
+    """Temporal hold-out: ROC AUC and average precision of each outcome for the RFM baseline and for boosting
+    without and with text; the JSON report goes to stdout and to a file."""
+    import json
+
+    from cardwise.voc.jobs import evaluate_job
+
+    settings = get_settings()
+    months = tuple(_month_arg(m.strip()) for m in test_months.split(",") if m.strip())
+    with console.status("evaluating the VOC risk models") as status:
+        try:
+            report, target = evaluate_job(
+                settings, test_months=months, seed=seed, out=out, step=lambda s: status.update(f"VOC evaluation: {s}")
+            )
+        except _voc_errors() as exc:
+            fail(_message(exc))
+    table = RichTable(
+        "outcome",
+        "positives (test)",
+        "RFM logistic AUC / AP",
+        "boosting, no text AUC / AP",
+        "boosting + text AUC / AP",
+        "text lift AP (95% CI)",
+        title=f"trained {report['train_months'][0]}..{report['train_months'][-1]}, "
+        f"held out {', '.join(report['test_months'])}",
+    )
+    for name, r in report["targets"].items():
+        b, n, w, lift = r["baseline_rfm_logistic"], r["boosting_without_text"], r["boosting_with_text"], r["text_lift"]
+        lo, hi = lift["ci95"]["average_precision"]
+        table.add_row(
+            name,
+            f"{r['test_positives']:,} of {r['test_rows']:,}",
+            f"{b['roc_auc']:.3f} / {b['average_precision']:.3f}",
+            f"{n['roc_auc']:.3f} / {n['average_precision']:.3f}",
+            f"{w['roc_auc']:.3f} / {w['average_precision']:.3f}",
+            f"{lift['average_precision']:+.3f} ({lo:+.3f}, {hi:+.3f})",
+        )
+    console.print(table)
+    console.print(f"report written to {target}")
+    typer.echo(json.dumps(report, ensure_ascii=False))
+
+
+@voc_app.command("score")
+def voc_score(
+    month: Annotated[str, typer.Option(help="Month to score, YYYY-MM (predicts the month after).")],
+    version: Annotated[str | None, typer.Option(help="Model version (default: the newest).")] = None,
+) -> None:
+    """Score every customer at a month with a trained model and replace the month's stored scores; rerun
+    `cardwise marketing run` for the month to refresh the single views' risk block."""
+    from cardwise.voc.jobs import score_job
+
+    settings = get_settings()
+    when = _month_arg(month)
+    with console.status("VOC scoring") as status:
+        try:
+            run_id, scores, trained = score_job(
+                settings, when, version=version, step=lambda s: status.update(f"VOC scoring: {s}")
+            )
+        except _voc_errors() as exc:
+            fail(_message(exc))
+    means = ", ".join(f"{t} {scores[t].mean():.2%}" for t in trained.model.targets)
+    console.print(
+        f"VOC run {run_id}: {len(scores):,} customers scored at {when:%Y-%m} with {trained.version}; "
+        f"mean probability next month: {means}"
+    )
+
+
+@voc_app.command("campaign")
+def voc_campaign(
+    kind: Annotated[str, typer.Option(help="CHURN_DEFENCE, COMPLAINT_CARE, DELINQUENCY_CARE or CARD_LOAN_OFFER.")],
+    month: Annotated[str | None, typer.Option(help="Scores' month, YYYY-MM (default: the newest).")] = None,
+    deciles: Annotated[str, typer.Option(help="Risk deciles to target, 1 = the riskiest tenth.")] = "1",
+    control_share: Annotated[float, typer.Option(help="Share held out as a control group.")] = 0.1,
+) -> None:
+    """Select a campaign from a month's scores, hold out a control group and queue the messages."""
+    from cardwise.db.engine import engine_for, session_scope
+    from cardwise.voc.service import create_campaign
+
+    settings = get_settings()
+    try:
+        chosen = [int(d) for d in deciles.split(",") if d.strip()]
+    except ValueError:
+        fail("deciles must be numbers like 1,2")
+    engine = engine_for(settings)
+    try:
+        with session_scope(engine) as session:
+            c = create_campaign(
+                session,
+                kind=kind,
+                month=_month_arg(month) if month else None,
+                deciles=chosen,
+                control_share=control_share,
+            )
+    except _voc_errors() as exc:
+        fail(_message(exc))
+    finally:
+        engine.dispose()
+    left_out = ", ".join(f"{k} {v:,}" for k, v in c["excluded"].items() if v) or "none"
+    console.print(
+        f"campaign {c['campaign_id']} {c['kind']} ({c['ko']}) for {c['month']}: {c['members']:,} members, "
+        f"{c['treated']:,} messages queued, {c['members'] - c['treated']:,} held out; left out: {left_out}"
+    )
+
+
+@voc_app.command("outcomes")
+def voc_outcomes(campaign: Annotated[int, typer.Option(help="Campaign id.")]) -> None:
+    """Record a campaign's outcomes from the lake's labels and show the event rates per arm."""
+    from cardwise.db.engine import engine_for, session_scope
+    from cardwise.voc.jobs import outcomes_job
+    from cardwise.voc.service import campaign_report
+
+    settings = get_settings()
+    try:
+        recorded = outcomes_job(settings, campaign)
+        engine = engine_for(settings)
+        try:
+            with session_scope(engine) as session:
+                r = campaign_report(session, campaign)
+        finally:
+            engine.dispose()
+    except _voc_errors() as exc:
+        fail(_message(exc))
+
+    def rate(arm: dict[str, Any]) -> str:
+        return "-" if arm["rate"] is None else f"{arm['rate']:.2%} of {arm['with_outcome']:,}"
+
+    console.print(
+        f"campaign {campaign}: {recorded:,} outcomes recorded; event rate treated {rate(r['treatment'])}, "
+        f"control {rate(r['control'])}; effect {r['effect'] if r['effect'] is not None else '-'} "
+        f"({r['effect_meaning']})"
+    )
 
 
 @family_app.command("policy-check")

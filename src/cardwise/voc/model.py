@@ -11,6 +11,10 @@ group of features (e.g. everything said about complaints) set to the population'
 groups with the largest increases are that customer's top drivers. It is model-agnostic, costs one
 prediction per group, and speaks in the groups an agent understands rather than in single columns.
 
+Boosting runs on one OpenMP thread by default (``n_threads``; None lets OpenMP decide): on cores shared
+with other work (the monthly batch next to the API server) OpenMP's busy-waiting made multi-threaded
+training five times slower, not faster.
+
 The estimators follow scikit-learn's contract (parameters in ``__init__``, learned attributes ending in
 ``_``, ``random_state`` for determinism) and keep no training rows: only trees, calibrators and
 per-feature medians.
@@ -33,6 +37,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from cardwise.voc.features import RFM_FEATURES, TARGETS, WITH_TEXT, feature_label, format_value, groups_for
 
@@ -53,6 +58,7 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
         min_samples_leaf: int = 40,
         l2_regularization: float = 1.0,
         cv: int = 3,
+        n_threads: int | None = 1,
         random_state: int = 0,
     ) -> None:
         self.max_iter = max_iter
@@ -61,6 +67,7 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
         self.min_samples_leaf = min_samples_leaf
         self.l2_regularization = l2_regularization
         self.cv = cv
+        self.n_threads = n_threads
         self.random_state = random_state
 
     def fit(self, X: Any, y: Any) -> RiskClassifier:
@@ -80,12 +87,13 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
             early_stopping=False,
             random_state=self.random_state,
         )
-        self.calibrated_ = CalibratedClassifierCV(
-            booster,
-            method="sigmoid",
-            cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state),
-            ensemble=False,
-        ).fit(X, y)
+        with threadpool_limits(self.n_threads, user_api="openmp"):
+            self.calibrated_ = CalibratedClassifierCV(
+                booster,
+                method="sigmoid",
+                cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state),
+                ensemble=False,
+            ).fit(X, y)
         self.classes_ = self.calibrated_.classes_
         self.base_rate_ = float(np.mean(y == classes[1]))
         return self
@@ -93,7 +101,8 @@ class RiskClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> npt.NDArray[np.float64]:
         check_is_fitted(self, "calibrated_")
         X = validate_data(self, X, ensure_all_finite="allow-nan", dtype=np.float64, reset=False)
-        proba: npt.NDArray[np.float64] = self.calibrated_.predict_proba(X)
+        with threadpool_limits(self.n_threads, user_api="openmp"):
+            proba: npt.NDArray[np.float64] = self.calibrated_.predict_proba(X)
         return proba
 
     def predict(self, X: Any) -> npt.NDArray[Any]:
@@ -147,6 +156,7 @@ class VocRiskModel(BaseEstimator):
         learning_rate: float = 0.05,
         max_leaf_nodes: int = 15,
         min_samples_leaf: int = 40,
+        n_threads: int | None = 1,
         random_state: int = 0,
     ) -> None:
         self.features = features
@@ -155,6 +165,7 @@ class VocRiskModel(BaseEstimator):
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
+        self.n_threads = n_threads
         self.random_state = random_state
 
     def _matrix(self, frame: pd.DataFrame) -> npt.NDArray[np.float64]:
@@ -177,6 +188,7 @@ class VocRiskModel(BaseEstimator):
                 learning_rate=self.learning_rate,
                 max_leaf_nodes=self.max_leaf_nodes,
                 min_samples_leaf=self.min_samples_leaf,
+                n_threads=self.n_threads,
                 random_state=self.random_state,
             ).fit(X[at_risk], y[at_risk].astype(int))
             self.positives_[target] = int(y[at_risk].sum())

@@ -33,7 +33,7 @@ from cardwise.lake.store import MANIFEST, read_manifest
 from cardwise.marketing.marts import add_months
 from cardwise.privacy import masking
 from cardwise.voc.lexicon import KEYWORD_GROUPS, LEXICON_VERSION, TOPICS
-from cardwise.voc.text import TextAnalyzer, memos_frame, transcripts_frame
+from cardwise.voc.text import TextAnalyzer, default_analyzer, memos_frame, transcripts_frame
 
 CALLS: Final = "voc_call_signals"
 MEMOS: Final = "voc_memo_signals"
@@ -86,7 +86,7 @@ class TextSignals:
         read_manifest(lake)
         self.root = root
         self.lake = lake
-        self.analyzer = analyzer or TextAnalyzer()
+        self.analyzer = analyzer or default_analyzer()
         lake_hash = hashlib.sha256((lake / MANIFEST).read_bytes()).hexdigest()[:16]
         self.fingerprint = f"{lake_hash}:{analyzer_version()}"
 

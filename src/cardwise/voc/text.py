@@ -18,6 +18,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Final
 
 import numpy as np
@@ -36,6 +37,7 @@ from cardwise.voc.lexicon import (
     TOPIC_WORDS,
     TOPICS,
     UNKNOWN_TOPIC,
+    USER_NOUNS,
 )
 
 if TYPE_CHECKING:
@@ -48,6 +50,8 @@ _SPEAKER_RE: Final = re.compile(r"^\s*([^:：]{1,12})\s*[:：]\s?(.*)$")
 # Numbers, masked digits and masked names carry no vocabulary; one placeholder each keeps the cache small.
 _NUMBER_RE: Final = re.compile(r"[0-9*](?:[0-9*,.\-]|\s(?=[0-9*]))*")
 _MASKED_NAME_RE: Final = re.compile(r"[가-힣]○+")
+# STT annotations such as [인식 불가], (잡음), <noise> are not words anyone said.
+_ANNOTATION_RE: Final = re.compile(r"\[[^\]]*\]|\([^)]*\)|<[^>]*>")
 _CONTENT_TAGS: Final = frozenset({"NNG", "NNP", "XR", "VV", "VA", "MAG", "MM", "SL"})
 _NOUN_TAGS: Final = frozenset({"NNG", "NNP"})
 _MAX_CACHE: Final = 500_000
@@ -77,6 +81,7 @@ EMPTY_LINE: Final = LineLemmas((), ())
 
 
 def normalize(line: str) -> str:
+    line = _ANNOTATION_RE.sub(" ", line)
     line = _MASKED_NAME_RE.sub(" ○ ", line)
     return _NUMBER_RE.sub("0", line).strip()
 
@@ -107,7 +112,10 @@ class TextAnalyzer:
         if self._kiwi is None:
             from kiwipiepy import Kiwi
 
-            self._kiwi = Kiwi(num_workers=self._workers) if self._workers else Kiwi()
+            kiwi = Kiwi(num_workers=self._workers) if self._workers else Kiwi()
+            for noun in USER_NOUNS:
+                kiwi.add_user_word(noun, "NNG", 0.0)
+            self._kiwi = kiwi
         return self._kiwi
 
     def lines(self, lines: Sequence[str]) -> list[LineLemmas]:
@@ -122,6 +130,12 @@ class TextAnalyzer:
                     self._cache[key] = _lemmas(tokens)
                 self.analyzed_lines += len(todo)
             return [self._cache[k] if k else EMPTY_LINE for k in keys]
+
+
+@cache
+def default_analyzer() -> TextAnalyzer:
+    """The process's analyzer: loading the model takes a second or more, its cache pays off across runs."""
+    return TextAnalyzer()
 
 
 def _lemmas(tokens: Iterable[object]) -> LineLemmas:

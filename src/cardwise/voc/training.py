@@ -3,9 +3,6 @@
 ``train_voc`` is a pure function of the lake (and of campaign feedback): it returns the fitted model
 and its metrics and writes nothing, so the model-lifecycle work can register, compare and promote it.
 ``save``/``load_latest`` keep versioned artifacts under ``<models_dir>/voc/<version>/`` meanwhile.
-
-Boosting runs on one OpenMP thread by default: on a machine whose cores are shared (the monthly batch
-next to the API server), OpenMP's busy-waiting made four-thread training five times slower, not faster.
 """
 
 from __future__ import annotations
@@ -118,8 +115,7 @@ def train_voc(
     frame = training_frame(con, marts, signals, months, feedback=feedback, extra_calls=extra_calls, step=step)
     prepared = time.perf_counter()
     step("fitting")
-    with threadpool_limits(threads):
-        model = VocRiskModel(random_state=seed, **MODEL_PARAMS).fit(frame)
+    model = VocRiskModel(random_state=seed, n_threads=threads, **MODEL_PARAMS).fit(frame)
     fitted = time.perf_counter()
     data_hash = _data_hash(signals, months, feedback)
     config = hashlib.sha256(f"{data_hash}:{seed}:{sorted(MODEL_PARAMS.items())}".encode()).hexdigest()[:6]
@@ -255,10 +251,10 @@ def evaluate_voc(
     step("fitting baseline and models")
     with threadpool_limits(threads):
         baseline = RfmBaseline().fit(fit_rows).predict_proba(test_rows)
-        without = VocRiskModel(features=WITHOUT_TEXT, random_state=seed, **MODEL_PARAMS).fit(fit_rows)
-        p_without = without.predict_proba(test_rows)
-        with_text = VocRiskModel(features=WITH_TEXT, random_state=seed, **MODEL_PARAMS).fit(fit_rows)
-        p_with = with_text.predict_proba(test_rows)
+    without = VocRiskModel(features=WITHOUT_TEXT, random_state=seed, n_threads=threads, **MODEL_PARAMS)
+    p_without = without.fit(fit_rows).predict_proba(test_rows)
+    with_text = VocRiskModel(features=WITH_TEXT, random_state=seed, n_threads=threads, **MODEL_PARAMS)
+    p_with = with_text.fit(fit_rows).predict_proba(test_rows)
     targets: dict[str, Any] = {}
     for target in TARGETS:
         y_all = test_rows[target].to_numpy(dtype=np.float64)
@@ -323,7 +319,6 @@ def score_month(
     *,
     feedback: pd.DataFrame | None = None,
     extra_calls: pd.DataFrame | None = None,
-    threads: int = 1,
     step: Callable[[str], None] = lambda _: None,
 ) -> pd.DataFrame:
     """Every current customer's four probabilities at ``month``, deciles (1 = riskiest tenth), top
@@ -332,9 +327,8 @@ def score_month(
     step("features")
     frame = snapshot(con, month, feedback=feedback)
     step("scoring")
-    with threadpool_limits(threads):
-        proba = trained.model.predict_proba(frame)
-        drivers = trained.model.explain(frame)
+    proba = trained.model.predict_proba(frame)
+    drivers = trained.model.explain(frame)
     keywords = _keywords(con, month)
     out = pd.DataFrame({"customer_id": frame["customer_id"].astype(np.int64), "month": month})
     out["model_version"] = trained.version
