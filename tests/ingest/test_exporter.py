@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -102,3 +102,25 @@ def test_compaction_keeps_every_row_and_merges_the_files(env: IngestEnv) -> None
     export_once(env.engine, env.settings.lake_dir, batch_size=100)
     compact(env.settings.lake_dir, min_files=8)
     assert lake_counts(env.settings.lake_dir)[0] == total + 1_000
+
+
+def test_alerts_and_notifications_reach_the_lake_once(env: IngestEnv) -> None:
+    from sqlalchemy import update
+    from sqlalchemy.orm import Session
+
+    from cardwise.notify.models import OutboxMessage
+    from cardwise.notify.service import enqueue
+
+    with Session(env.engine) as s:
+        for i in range(3):
+            enqueue(s, dedupe_key=f"alert-{i}", customer_id=None, kind="anomaly_alert", subject="s", body="b")
+        s.commit()
+        past = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+        s.execute(update(OutboxMessage).values(created_at=past))
+        s.commit()
+    export_once(env.engine, env.settings.lake_dir)
+    export_once(env.engine, env.settings.lake_dir)
+    con = connect(env.settings.lake_dir)
+    rows = con.execute("SELECT kind, count(*) FROM notification_log GROUP BY kind").fetchall()
+    con.close()
+    assert rows == [("anomaly_alert", 3)]

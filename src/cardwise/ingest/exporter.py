@@ -37,6 +37,7 @@ from cardwise.ingest.models import EventInbox, TranscriptInbox
 from cardwise.lake.schema import INGESTED_TRANSACTION_ID_BASE, TABLES_BY_NAME
 from cardwise.lake.store import table_dir
 from cardwise.logging import get_logger
+from cardwise.notify.models import OutboxMessage
 from cardwise.safety.models import Authorization
 from cardwise.safety.rules import SEOUL
 
@@ -95,6 +96,17 @@ def _authorizations_to_lake(rows: Sequence[Any]) -> dict[str, pa.Table]:
     return {"authorization_log": _table("authorization_log", log_cols), "transactions": _table("transactions", tx_cols)}
 
 
+def _notifications_to_lake(rows: Sequence[Any]) -> dict[str, pa.Table]:
+    cols: dict[str, list[Any]] = {c.name: [] for c in TABLES_BY_NAME["notification_log"].columns}
+    for (m,) in rows:
+        cols["message_id"].append(m.message_id)
+        cols["customer_id"].append(m.customer_id)
+        cols["kind"].append(m.kind)
+        cols["channel"].append(m.channel)
+        cols["created_at"].append(local(m.created_at))
+    return {"notification_log": _table("notification_log", cols)}
+
+
 def _events_to_lake(rows: Sequence[Any]) -> dict[str, pa.Table]:
     cols: dict[str, list[Any]] = {c.name: [] for c in TABLES_BY_NAME["event_log"].columns}
     for (e,) in rows:
@@ -130,6 +142,13 @@ SOURCES: tuple[Source, ...] = (
             .join(Merchant, Merchant.merchant_id == Authorization.merchant_id)
         ),
         _authorizations_to_lake,
+    ),
+    Source(
+        "notifications",
+        OutboxMessage.message_id,
+        OutboxMessage.created_at,
+        lambda: select(OutboxMessage),
+        _notifications_to_lake,
     ),
     Source("events", EventInbox.event_id, EventInbox.received_at, lambda: select(EventInbox), _events_to_lake),
     Source(
@@ -268,7 +287,7 @@ def compact(lake: Path, *, min_files: int = 8) -> int:
     """
     state = read_state(lake)
     compacted = 0
-    for name in {"authorization_log", "event_log", "transcript_log", "transactions"}:
+    for name in {"authorization_log", "notification_log", "event_log", "transcript_log", "transactions"}:
         base = table_dir(lake, TABLES_BY_NAME[name])
         if not base.exists():
             continue

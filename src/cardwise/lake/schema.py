@@ -372,6 +372,20 @@ TABLES: tuple[Table, ...] = (
         source="ingested",
     ),
     Table(
+        "notification_log",
+        "Alerts and notifications raised (anomaly alerts, declines, family and marketing messages), as queued.",
+        (
+            C("message_id", pa.int64(), "Message key in the relational store's outbox."),
+            C("customer_id", pa.int64(), "Recipient.", nullable=True, references="customers.customer_id"),
+            C("kind", pa.string(), "What raised it, e.g. anomaly_alert, authorization_declined."),
+            C("channel", pa.string(), "sms, email, push or console."),
+            C("created_at", TS, "When it was queued (Asia/Seoul)."),
+        ),
+        ("message_id",),
+        partitioned_by_month="created_at",
+        source="ingested",
+    ),
+    Table(
         "event_log",
         "App and web events posted by the pages and clients (POST /v1/events), with client and server time.",
         (
