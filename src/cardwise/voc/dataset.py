@@ -75,6 +75,17 @@ def labelled_months(con: duckdb.DuckDBPyConnection) -> list[date]:
 
 def snapshot(con: duckdb.DuckDBPyConnection, month: date, *, feedback: pd.DataFrame | None = None) -> pd.DataFrame:
     """Features and labels of every customer at ``month`` (the views of ``prepare`` must cover it)."""
+    # Parallel aggregation adds floats in a different order on every run; boosting bins its inputs, so a
+    # last-digit difference can move a split. One thread makes the same lake give the same features.
+    threads = con.execute("SELECT current_setting('threads')").fetchone()
+    con.execute("SET threads = 1")
+    try:
+        return _snapshot(con, month, feedback)
+    finally:
+        con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
+
+
+def _snapshot(con: duckdb.DuckDBPyConnection, month: date, feedback: pd.DataFrame | None) -> pd.DataFrame:
     end = add_months(month, 1)
     base = customer_features_for(con, month)
     context = con.sql(VOC_CONTEXT.bind(month_start=month, window3_start=add_months(month, -2)).sql_for("duckdb")).df()
@@ -119,7 +130,9 @@ def snapshot(con: duckdb.DuckDBPyConnection, month: date, *, feedback: pd.DataFr
     if feedback is not None and len(feedback):
         frame = apply_feedback(frame, month, feedback)
     frame[list(WITH_TEXT)] = frame[list(WITH_TEXT)].astype(np.float64)
-    return frame
+    # SQL results come back in no particular order; the folds of the calibration depend on row order,
+    # so a seed only fixes the model when the rows are in a fixed order.
+    return frame.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
 def apply_feedback(frame: pd.DataFrame, month: date, feedback: pd.DataFrame) -> pd.DataFrame:
