@@ -22,7 +22,7 @@ from cardwise.recommend.evaluation import prepare
 from cardwise.recommend.history import History, Reference
 from cardwise.recommend.jobs import run_month
 from tests.conftest import TEST_PAN_KEY
-from tests.db_fixtures import DB_PARAMS, loaded_database
+from tests.db_fixtures import DB_PARAMS, db_url, loaded_database  # noqa: F401  (db_url: an empty database per test)
 
 RUN_MONTH = date(2023, 9, 1)
 

@@ -59,6 +59,14 @@ def _p(value: float) -> float:
     return round(float(value), 4)
 
 
+def with_and(word: str) -> str:
+    """A Korean noun with the particle "and/with" that fits it: 과 after a final consonant, 와 after a vowel."""
+    last = word[-1:] if word else ""
+    if "가" <= last <= "힣":
+        return word + ("과" if (ord(last) - 0xAC00) % 28 else "와")
+    return word + "와(과)"
+
+
 def _iso(value: object) -> str | None:
     """A date as ISO text; None for a missing one (pandas gives NaT, itself a datetime, for those)."""
     return value.isoformat() if isinstance(value, date) and not pd.isna(value) else None
@@ -332,7 +340,7 @@ def _new_category_reasons(names: Names, history: History, scores: Scores) -> dic
             ko = names.category_list([int(best_j[k])], "ko")
             en = names.category_list([int(best_j[k])], "en")
             reasons[int(k)] = (
-                f"최근 새로 이용하신 {ko}와(과) 함께 많이 이용하는 업종",
+                f"최근 새로 이용하신 {with_and(ko)} 함께 많이 이용하는 업종",
                 f"often goes with {en}, which you recently started using",
             )
         out[int(frame.customers[i])] = reasons

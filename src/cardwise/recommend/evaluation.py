@@ -264,9 +264,9 @@ def beats_baseline(result: dict[str, Any]) -> dict[str, bool]:
 
 TASK_LABELS = {
     ("categories", "all"): "categories (all)",
-    ("categories", "new"): "categories (new to the customer)",
+    ("categories", "new"): "categories (new)",
     ("merchants", "all"): "merchants (all)",
-    ("merchants", "new"): "merchants (new to the customer)",
+    ("merchants", "new"): "merchants (new)",
 }
 
 
