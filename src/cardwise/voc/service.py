@@ -194,7 +194,8 @@ def create_campaign(
     if scores.empty:
         raise NotFound(f"no VOC risk scores for {month:%Y-%m}")
     consent = pd.Series(
-        dict(session.execute(select(Customer.customer_id, Customer.marketing_consent)).tuples().all()), dtype=bool
+        {int(c): bool(ok) for c, ok in session.execute(select(Customer.customer_id, Customer.marketing_consent))},
+        dtype=bool,
     )
     recent = set(
         session.execute(
