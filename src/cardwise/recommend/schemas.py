@@ -34,6 +34,7 @@ class EarnedIn(Category):
 
 
 class BestCard(ProductRef):
+    held: bool = Field(description="The customer already holds a card of this product.")
     monthly_benefit_krw: int = Field(description="Average simulated benefit per month over the report period.")
     net_annual_benefit_krw: int = Field(description="Twelve months of that benefit minus the annual fee.")
     earned_in: list[EarnedIn]
