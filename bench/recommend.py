@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 
 from cardwise.config import Settings
 from cardwise.db.engine import make_engine
@@ -70,6 +71,9 @@ def main() -> None:
     parser.add_argument("--month", default="2023-09")
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--no-evaluate", action="store_true")
+    parser.add_argument(
+        "--postgres", metavar="URL", help="store into and serve from this PostgreSQL server (a schema of its own)"
+    )
     args = parser.parse_args()
     month = parse_month(args.month)
 
@@ -81,6 +85,7 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="cw-bench-rec-"))
     figures: dict[str, object] = {}
+    schema: str | None = None
     try:
         marts = Marts(work / "marts", lake)
         con = connect(lake)
@@ -95,7 +100,15 @@ def main() -> None:
         )
         print(f"  {result.counts()}", flush=True)
 
-        url = f"sqlite:///{work / 'cardwise.db'}"
+        schema = None
+        if args.postgres:
+            schema = f"cw_bench_{random.randint(0, 16**8):08x}"
+            with make_engine(args.postgres).begin() as admin:
+                admin.execute(text(f'CREATE SCHEMA "{schema}"'))
+            sep = "&" if "?" in args.postgres else "?"
+            url = f"{args.postgres}{sep}options=-csearch_path%3D{schema}"
+        else:
+            url = f"sqlite:///{work / 'cardwise.db'}"
         upgrade(url)
         engine = make_engine(url)
         with engine.begin() as conn:
@@ -108,8 +121,9 @@ def main() -> None:
             service.store_run(session, run_id, result, t_run)
         t_store = time.perf_counter() - t2
         engine.dispose()
-        db_mib = (work / "cardwise.db").stat().st_size / 2**20
-        print(f"  stored in SQLite: {t_store:.1f} s ({db_mib:.0f} MiB database)", flush=True)
+        backend = "PostgreSQL" if schema else "SQLite"
+        db_mib = 0.0 if schema else (work / "cardwise.db").stat().st_size / 2**20
+        print(f"  stored in {backend}: {t_store:.1f} s ({db_mib:.0f} MiB database)", flush=True)
 
         port = 8000 + random.randint(200, 700)
         env = {
@@ -171,7 +185,8 @@ def main() -> None:
                 "run_cpu_s": round(c_run, 1),
                 "run_target_s": 120,
                 "timings_s": result.timings,
-                "store_sqlite_s": round(t_store, 1),
+                "database": backend,
+                "store_s": round(t_store, 1),
                 "sqlite_mib": round(db_mib),
                 "recommendations_p50_ms": round(statistics.median(recs), 2),
                 "recommendations_p99_ms": round(pct(recs, 0.99), 2),
@@ -197,6 +212,9 @@ def main() -> None:
         print(json.dumps(figures, ensure_ascii=False))
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if args.postgres and schema:
+            with make_engine(args.postgres).begin() as admin:
+                admin.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
 if __name__ == "__main__":

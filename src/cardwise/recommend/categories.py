@@ -21,6 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from cardwise.marketing.marts import add_months
 from cardwise.recommend.history import History, Reference
 from cardwise.recommend.similarity import Neighbours
 
@@ -148,8 +149,6 @@ def category_frame(
 
 def joined_by(ref: Reference, history: History, as_of: int) -> npt.NDArray[np.bool_]:
     """Customers who had joined by the end of month ``as_of``."""
-    from cardwise.marketing.marts import add_months
-
     end = add_months(history.months[as_of], 1)
     return (ref.customers["joined_on"] < end).to_numpy()
 

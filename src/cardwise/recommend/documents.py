@@ -20,7 +20,8 @@ from cardwise.marketing.marts import add_months
 from cardwise.recommend import cards as card_logic
 from cardwise.recommend.categories import category_lift
 from cardwise.recommend.history import AGE_BANDS, ONLINE, History, Reference
-from cardwise.recommend.pipeline import BENEFIT_REPORT_MONTHS, Scores
+from cardwise.recommend.pipeline import Scores
+from cardwise.reference.categories import load_categories
 from cardwise.reference.products import CardProduct
 
 BEST_CARDS = 3
@@ -758,19 +759,8 @@ def product_documents(
 
 
 def median_tickets(ref: Reference) -> npt.NDArray[np.float64]:
-    from cardwise.reference.categories import load_categories
-
+    """The median purchase of each category (the catalogue's), to spread fixed-amount benefits over."""
     catalog = load_categories()
     return np.array(
         [catalog.by_code(c).amount_median_krw if c in catalog else 10_000 for c in ref.categories], dtype=np.float64
     )
-
-
-__all__ = [
-    "BENEFIT_REPORT_MONTHS",
-    "cold_start",
-    "cold_start_document",
-    "customer_documents",
-    "merchant_documents",
-    "product_documents",
-]

@@ -19,6 +19,7 @@ import pandas as pd
 
 from cardwise.marketing.marts import add_months
 from cardwise.recommend.benefits import CHANNELS, SpendRows
+from cardwise.reference.categories import load_categories
 from cardwise.reference.products import CardProduct, ProductCatalog
 
 ONLINE = "ONLINE"  # the "region" of online merchants: they compete with each other, not with a street
@@ -96,8 +97,6 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> Reference:
     ).df()
     customers["joined_on"] = pd.to_datetime(customers["joined_on"]).dt.date
     cats = con.sql("SELECT category_code, name_ko, name_en, group_code FROM categories").fetchall()
-    from cardwise.reference.categories import load_categories
-
     catalog = load_categories()
     order = {c: i for i, c in enumerate(catalog.codes)}
     cats.sort(key=lambda r: (order.get(r[0], len(order)), r[0]))
