@@ -67,6 +67,12 @@ def test_candidates_cover_history_and_discovery_and_the_model_separates_visits(l
     pairs = test.pairs
     assert set(pairs["source"]) == {"history", "discovery", "audience"}
     assert not pairs.duplicated(["c", "m"]).any()
+    # A fixed order in and out (DuckDB's parallel aggregation keeps none): negatives are sampled by position.
+    v = h.visits
+    key = (v["t"].to_numpy() * len(ref.customers) + v["c"].to_numpy()) * len(ref.merchants) + v["m"].to_numpy()
+    assert np.all(np.diff(key) > 0)
+    pair_key = pairs["c"].to_numpy() * len(ref.merchants) + pairs["m"].to_numpy()
+    assert np.all(np.diff(pair_key) > 0)
     bills = ref.recurring_mask[ref.merchants["category_index"].to_numpy()]
     assert not bills[pairs["m"].to_numpy()].any()  # monthly bills are paid, not recommended
     history_pairs = pairs[pairs["source"] == "history"]

@@ -122,7 +122,8 @@ def load_reference(con: duckdb.DuckDBPyConnection) -> Reference:
     merchants["place"] = place
     merchants["group"] = merchants["category_index"] * len(places) + pd.Series(place).map(place_index).to_numpy()
     cards = con.sql(
-        "SELECT card_id, customer_id, product_id, card_type, issued_on, expires_on, closed_on FROM cards"
+        """SELECT card_id, customer_id, product_id, card_type, issued_on, expires_on, closed_on
+           FROM cards ORDER BY card_id"""
     ).df()
     for col in ("issued_on", "expires_on", "closed_on"):
         cards[col] = pd.to_datetime(cards[col]).dt.date
@@ -164,7 +165,10 @@ class History:
 
 
 def load_history(con: duckdb.DuckDBPyConnection, ref: Reference, months: list[date]) -> History:
-    """Category cubes from ``cm_spend`` and merchant visits from ``rm_customer_merchant`` (both registered)."""
+    """Category cubes from ``cm_spend`` and merchant visits from ``rm_customer_merchant`` (both registered).
+
+    Rows come in a fixed order (DuckDB's parallel aggregation does not keep one), so that sampling by
+    position, and with it every fitted model, is the same on every run."""
     n_c, n_t, n_k = len(ref.customers), len(months), len(ref.categories)
     count = np.zeros((n_c, n_t, n_k), dtype=np.float32)
     spend = np.zeros((n_c, n_t, n_k), dtype=np.float32)
@@ -193,7 +197,8 @@ def load_history(con: duckdb.DuckDBPyConnection, ref: Reference, months: list[da
     ] = np.asarray(chan["spend"], dtype=np.float32)[ok]
     v = con.sql(
         f"""SELECT customer_id, merchant_id, month, purchases, visit_days, spend_krw
-            FROM rm_customer_merchant WHERE month >= DATE '{first}' AND month <= DATE '{last}'"""
+            FROM rm_customer_merchant WHERE month >= DATE '{first}' AND month <= DATE '{last}'
+            ORDER BY month, customer_id, merchant_id"""
     ).fetchnumpy()
     visits = pd.DataFrame(
         {

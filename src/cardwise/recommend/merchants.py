@@ -316,7 +316,8 @@ def candidate_pairs(history: History, ref: Reference, as_of: int) -> PairFrame:
     taken = np.sort(np.concatenate([known, disc["c"].to_numpy() * len(merchants) + disc["m"].to_numpy()]))
     aud = aud[~_member(aud["c"].to_numpy() * len(merchants) + aud["m"].to_numpy(), taken)].assign(source="audience")
 
-    pairs = pd.concat([hist, disc, aud], ignore_index=True)
+    # One canonical order: training samples negatives by position.
+    pairs = pd.concat([hist, disc, aud], ignore_index=True).sort_values(["c", "m"], kind="stable", ignore_index=True)
     for col in ("days_1m", "days_3m", "days_6m", "active_months_6m"):
         pairs[col] = pairs[col].fillna(0.0)
     pairs["months_since"] = pairs["months_since"].fillna(6.0)
