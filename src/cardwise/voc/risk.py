@@ -24,7 +24,6 @@ LEVELS: Final[dict[str, tuple[str, str]]] = {
     "elevated": ("상위 20%", "riskiest 20%"),
     "low": ("보통", "ordinary"),
 }
-UNAVAILABLE_NOTE: Final = "No VOC risk scores for this month yet (cardwise voc score --month YYYY-MM)."
 
 
 def level(decile: int) -> str:
@@ -62,7 +61,3 @@ def risk_block(score: Mapping[str, Any]) -> dict[str, Any]:
         "scores": scores,
         "keywords": list(score.get("keywords") or []),
     }
-
-
-def unavailable() -> dict[str, Any]:
-    return {"available": False, "note": UNAVAILABLE_NOTE}
