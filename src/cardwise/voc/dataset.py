@@ -63,10 +63,10 @@ def history_for(con: duckdb.DuckDBPyConnection, months: list[date]) -> list[date
 def labelled_months(con: duckdb.DuckDBPyConnection) -> list[date]:
     """Snapshot months whose next month lies inside the period the labels were observed in."""
     covered = lake_months(con)
-    row = con.execute(
+    rows = con.execute(
         "SELECT min(least(churned_on, complained_on, delinquent_on, card_loan_on)) FROM labels"
-    ).fetchone()
-    first = row[0] if row else None
+    ).fetchall()
+    first = rows[0][0] if rows else None
     if first is None or not covered:
         return []
     first_month = date(first.year, first.month, 1)
@@ -77,12 +77,12 @@ def snapshot(con: duckdb.DuckDBPyConnection, month: date, *, feedback: pd.DataFr
     """Features and labels of every customer at ``month`` (the views of ``prepare`` must cover it)."""
     # Parallel aggregation adds floats in a different order on every run; boosting bins its inputs, so a
     # last-digit difference can move a split. One thread makes the same lake give the same features.
-    threads = con.execute("SELECT current_setting('threads')").fetchone()
+    threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
     con.execute("SET threads = 1")
     try:
         return _snapshot(con, month, feedback)
     finally:
-        con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
+        con.execute(f"SET threads = {threads}")
 
 
 def _snapshot(con: duckdb.DuckDBPyConnection, month: date, feedback: pd.DataFrame | None) -> pd.DataFrame:

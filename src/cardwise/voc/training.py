@@ -200,7 +200,7 @@ def text_quality(con: duckdb.DuckDBPyConnection, months: list[date]) -> dict[str
            FROM voc_call_signals s JOIN call_transcripts t USING (transcript_id)
            WHERE s.started_at >= $1 AND s.started_at < $2""",
         [first, last],
-    ).fetchone()
+    ).fetchall()[0]
     memo_map = {"gift_wedding": "gift", "gift_birth": "gift", "misc": "split_bill"}
     memo_rows = con.execute(
         """SELECT m.memo_kind, s.kind, count(*) FROM voc_memo_signals s JOIN transfer_memos m USING (memo_id)
@@ -209,7 +209,7 @@ def text_quality(con: duckdb.DuckDBPyConnection, months: list[date]) -> dict[str
     ).fetchall()
     memo_total = sum(r[2] for r in memo_rows)
     memo_right = sum(r[2] for r in memo_rows if memo_map.get(r[0], r[0]) == r[1])
-    n_calls, right = (calls or (0, 0))[0] or 0, (calls or (0, 0))[1] or 0
+    n_calls, right = calls[0] or 0, calls[1] or 0
     return {
         "calls": int(n_calls),
         "topic_accuracy": round(right / n_calls, 4) if n_calls else None,
