@@ -70,14 +70,17 @@ def make_dag(dag_id: str, schedule: str, jobs: list[str], doc: str) -> DAG:
 
 
 # Same schedules as the embedded scheduler (Asia/Seoul), see cardwise.scheduler.JOBS.
+ingest = make_dag("cardwise_ingest", "* * * * *", ["ingest"], "The platform's own data into the lake.")
+compact = make_dag("cardwise_compact", "45 * * * *", ["compact"], "Merge the exporter's small files.")
 switch_pauses = make_dag("cardwise_switch_pauses", "* * * * *", ["switch_pauses"], "Start and end card pauses.")
 family_daily = make_dag("cardwise_family_daily", "10 2 * * *", ["family_daily"], "Family grace periods, invitations.")
-# Monthly: the marketing batch, then the retrain check (new data may have arrived) and the drift report.
+# Monthly: VOC risk scores (they feed the single view), the marketing batch, recommendations, then the
+# retrain check (new data may have arrived) and the drift report.
 monthly = make_dag(
     "cardwise_monthly",
-    "30 3 2 * *",
-    ["marketing", "retrain_check", "drift"],
-    "Segments, grades, life stage, triggers and single views; then retrain what grew; then input drift.",
+    "40 2 2 * *",
+    ["voc", "marketing", "recommend", "retrain_check", "drift"],
+    "VOC risk; segments, grades, life stage, triggers and single views; recommendations; retrain; drift.",
 )
 quarterly = make_dag("cardwise_clusters_quarterly", "0 3 1 1,4,7,10 *", ["clusters"], "Quarterly cluster analysis.")
 hourly = make_dag("cardwise_retrain_check", "20 * * * *", ["retrain_check"], "Retrain models whose data grew.")

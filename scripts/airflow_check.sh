@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Loads dags/ with a real Apache Airflow (in its own virtual environment, .airflow-venv/) and runs the
-# monthly DAG end to end on the small preset: marketing batch -> retrain check -> drift report.
+# monthly DAG end to end on the small preset: VOC -> marketing -> recommendations -> retrain check -> drift.
 # Called by .ci/run after the test suite; needs `bash scripts/bootstrap.sh` to have run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +39,7 @@ from cardwise.db.engine import engine_for
 from cardwise.mlops.models import JobRun
 with engine_for(get_settings()).connect() as conn:
     runs = conn.execute(select(JobRun.job, JobRun.status).where(JobRun.trigger == "airflow")).all()
-assert sorted(runs) == [("drift", "succeeded"), ("marketing", "succeeded"), ("retrain_check", "succeeded")], runs
+expected = ["drift", "marketing", "recommend", "retrain_check", "voc"]
+assert sorted(runs) == [(j, "succeeded") for j in expected], runs
 print("airflow_check: cardwise_monthly ran end to end:", ", ".join(f"{j} {s}" for j, s in runs))
 PY
