@@ -8,7 +8,7 @@ from datetime import date
 import duckdb
 
 from cardwise.lake.marts import Marts
-from cardwise.lake.sql import BatchEngine, DuckDBEngine
+from cardwise.lake.sql import BatchEngine, DuckDBEngine, Transform
 from cardwise.marketing.features import MONTHLY_MARTS
 
 
@@ -42,13 +42,15 @@ def ensure_monthly_marts(
     force: bool = False,
     step: Callable[[str], None] = lambda _: None,
     engine: BatchEngine | None = None,
+    transforms: tuple[Transform, ...] = MONTHLY_MARTS,
 ) -> int:
     """Compute the monthly marts that are missing or stale; returns how many partitions were written.
-    ``engine`` runs the scans of the raw transactions (DuckDB on ``con`` by default, or Spark)."""
+    ``engine`` runs the scans of the raw transactions (DuckDB on ``con`` by default, or Spark);
+    ``transforms`` are the marketing marts unless another domain passes its own."""
     engine = engine or DuckDBEngine(con)
     written = 0
     for month in months:
-        for transform in MONTHLY_MARTS:
+        for transform in transforms:
             if not force and marts.is_current(transform, month):
                 continue
             step(f"{transform.name} {month:%Y-%m}")
@@ -59,6 +61,8 @@ def ensure_monthly_marts(
     return written
 
 
-def register_marts(con: duckdb.DuckDBPyConnection, marts: Marts, months: list[date]) -> None:
-    for transform in MONTHLY_MARTS:
+def register_marts(
+    con: duckdb.DuckDBPyConnection, marts: Marts, months: list[date], transforms: tuple[Transform, ...] = MONTHLY_MARTS
+) -> None:
+    for transform in transforms:
         marts.register(con, transform.name, months)

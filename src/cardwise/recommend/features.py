@@ -15,8 +15,8 @@ from datetime import date
 import duckdb
 
 from cardwise.lake.marts import Marts
-from cardwise.lake.sql import BatchEngine, DuckDBEngine, Transform
-from cardwise.marketing.marts import add_months
+from cardwise.lake.sql import BatchEngine, Transform
+from cardwise.marketing.marts import ensure_monthly_marts, register_marts
 
 RM_CUSTOMER_MERCHANT = Transform(
     name="rm_customer_merchant",
@@ -47,22 +47,9 @@ def ensure_recommend_marts(
     step: Callable[[str], None] = lambda _: None,
     engine: BatchEngine | None = None,
 ) -> int:
-    """Compute the recommendation marts that are missing or stale; returns how many were written.
-    ``engine`` runs the scans of the raw transactions (DuckDB on ``con`` by default, or Spark)."""
-    engine = engine or DuckDBEngine(con)
-    written = 0
-    for month in months:
-        for transform in RECOMMEND_MARTS:
-            if marts.is_current(transform, month):
-                continue
-            step(f"{transform.name} {month:%Y-%m}")
-            table = engine.run(transform.bind(month_start=month, month_end=add_months(month, 1)))
-            engine.unregister(transform.name)  # the month's result must not shadow the mart view
-            marts.write(transform, month, table)
-            written += 1
-    return written
+    """Compute the recommendation marts that are missing or stale (the marketing marts' machinery)."""
+    return ensure_monthly_marts(con, marts, months, step=step, engine=engine, transforms=RECOMMEND_MARTS)
 
 
 def register_recommend_marts(con: duckdb.DuckDBPyConnection, marts: Marts, months: list[date]) -> None:
-    for transform in RECOMMEND_MARTS:
-        marts.register(con, transform.name, months)
+    register_marts(con, marts, months, transforms=RECOMMEND_MARTS)

@@ -13,19 +13,15 @@ from sqlalchemy.orm import Session
 from cardwise.config import Settings
 from cardwise.db.engine import engine_for
 from cardwise.lake.engines import batch_engine
-from cardwise.lake.marts import Marts
 from cardwise.lake.store import connect
 from cardwise.logging import get_logger
+from cardwise.marketing.jobs import marts_for
 from cardwise.marketing.marts import lake_months
 from cardwise.recommend import service
 from cardwise.recommend.batch import RecommendError, RunResult, compute_run
 from cardwise.recommend.models import RecommendRun
 
 log = get_logger(__name__)
-
-
-def marts_for(settings: Settings) -> Marts:
-    return Marts(settings.data_dir / "marts", settings.lake_dir)
 
 
 def run_month(settings: Settings, month: date, step: Callable[[str], None] = lambda _: None) -> tuple[int, RunResult]:
