@@ -85,6 +85,11 @@ class Settings(BaseSettings):
         return self.data_dir / "lake"
 
     @property
+    def log_dir(self) -> Path:
+        """JSON-lines log files (ECS fields), queryable locally with DuckDB and shipped when configured."""
+        return self.data_dir / "logs"
+
+    @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
 
