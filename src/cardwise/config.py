@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development defaults that must never reach production: refused outside `development`.
 _DEV_PAN_KEY = "dev-only-pan-tokenization-key-change-me"
+_DEV_JWT_SECRET = "dev-only-jwt-signing-secret-change-me-0123456789"
 
 
 class Settings(BaseSettings):
@@ -56,6 +57,18 @@ class Settings(BaseSettings):
     )
     drift_warn_psi: float = Field(default=0.1, gt=0, description="Population stability index that warns.")
     drift_alarm_psi: float = Field(default=0.25, gt=0, description="Population stability index that alarms.")
+    # Identity (issue 11, docs/security.md): HS256 key of access tokens and session cookies; previous keys
+    # still verify during a rotation.
+    jwt_secret: str = Field(default=_DEV_JWT_SECRET, min_length=32)
+    jwt_previous_secrets: list[str] = Field(default_factory=list, description="Old keys accepted while rotating.")
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=14, ge=1, le=365)
+    session_hours: int = Field(default=8, ge=1, le=7 * 24, description="Lifetime of a page session cookie.")
+    cookie_secure: bool = Field(default=True, description="Session cookies only over HTTPS (and localhost).")
+    lockout_threshold: int = Field(default=5, ge=1, le=100, description="Failed logins in a row that lock.")
+    lockout_base_seconds: int = Field(default=60, ge=1, description="First lock; doubles on each later failure.")
+    lockout_max_seconds: int = Field(default=3600, ge=1)
+    demo_password: str | None = Field(default=None, description="Password of the demo users; random if unset.")
     family_policy_path: Path | None = Field(
         default=None,
         description="Family bundle policy (YAML); the packaged default (docs/family-bundle.md) when unset.",
@@ -78,6 +91,10 @@ class Settings(BaseSettings):
     def _refuse_dev_secrets_in_production(self) -> Settings:
         if self.environment == "production" and self.pan_hmac_key == _DEV_PAN_KEY:
             raise ValueError("CARDWISE_PAN_HMAC_KEY must be set to a secret value in production")
+        if self.environment == "production" and self.jwt_secret == _DEV_JWT_SECRET:
+            raise ValueError("CARDWISE_JWT_SECRET must be set to a secret value in production")
+        if self.environment == "production" and not self.cookie_secure:
+            raise ValueError("CARDWISE_COOKIE_SECURE cannot be turned off in production")
         return self
 
     @property
