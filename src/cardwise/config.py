@@ -15,6 +15,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Development defaults that must never reach production: refused outside `development`.
 _DEV_PAN_KEY = "dev-only-pan-tokenization-key-change-me"
+# 32 bytes of url-safe base64, as `cardwise privacy new-key` prints; public, so refused in production.
+_DEV_PII_KEY = "ZGV2LW9ubHktcGlpLWtleS0tY2hhbmdlLW1lLXBsZWE="
+_DEV_PII_INDEX_KEY = "dev-only-pii-blind-index-key-change-me"
 _DEV_JWT_SECRET = "dev-only-jwt-signing-secret-change-me-0123456789"
 
 
@@ -46,6 +49,16 @@ class Settings(BaseSettings):
     )
     # Keyed HMAC for card-number tokens: a token cannot be linked to a truncated number without it.
     pan_hmac_key: str = _DEV_PAN_KEY
+    # Encryption at rest of names, phones and e-mails (privacy/crypto.py): first key encrypts, all decrypt.
+    pii_keys: list[str] = Field(default_factory=lambda: [_DEV_PII_KEY], min_length=1)
+    # Blind-index key for equality lookups on encrypted columns (phone); not rotated with pii_keys.
+    pii_index_key: str = _DEV_PII_INDEX_KEY
+    dsr_deadline_days: int = Field(
+        default=10, ge=1, le=90, description="Days to answer a data-subject request (PIPA: 10)."
+    )
+    retention_policy_path: Path | None = Field(
+        default=None, description="Retention policy (YAML); the packaged privacy/retention.yaml when unset."
+    )
     mlflow_tracking_uri: str | None = Field(
         default=None, description="MLflow tracking and registry; a SQLite file under data_dir/mlflow when unset."
     )
@@ -87,10 +100,23 @@ class Settings(BaseSettings):
                 raise ValueError(str(exc)) from None
         return v
 
+    @field_validator("pii_keys")
+    @classmethod
+    def _pii_keys_decode(cls, v: list[str]) -> list[str]:
+        from cardwise.privacy.crypto import decode_key
+
+        for key in v:
+            decode_key(key)  # ValueError with the reason
+        return v
+
     @model_validator(mode="after")
     def _refuse_dev_secrets_in_production(self) -> Settings:
         if self.environment == "production" and self.pan_hmac_key == _DEV_PAN_KEY:
             raise ValueError("CARDWISE_PAN_HMAC_KEY must be set to a secret value in production")
+        if self.environment == "production" and _DEV_PII_KEY in self.pii_keys:
+            raise ValueError("CARDWISE_PII_KEYS must not contain the development key in production")
+        if self.environment == "production" and self.pii_index_key == _DEV_PII_INDEX_KEY:
+            raise ValueError("CARDWISE_PII_INDEX_KEY must be set to a secret value in production")
         if self.environment == "production" and self.jwt_secret == _DEV_JWT_SECRET:
             raise ValueError("CARDWISE_JWT_SECRET must be set to a secret value in production")
         if self.environment == "production" and not self.cookie_secure:
