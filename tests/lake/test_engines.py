@@ -1,6 +1,7 @@
 """The same transforms on DuckDB and on Spark (local mode) give the same results: exact counts and
-keys, floats within a tolerance. Foundation transforms, every monthly marketing mart, the window
-features and the segment grades, on the small preset."""
+keys, floats within a tolerance. Foundation transforms, every monthly marketing and recommendation
+mart, the window features, the segment grades, the cluster input and the VOC features, on the small
+preset."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from cardwise.marketing.catalog import load_catalog
 from cardwise.marketing.features import CUSTOMER_FEATURES, MONTHLY_MARTS
 from cardwise.marketing.marts import add_months
 from cardwise.marketing.segments import SEGMENT_GRADES
+from cardwise.recommend.features import RECOMMEND_MARTS
 
 pytestmark = pytest.mark.spark
 
@@ -33,7 +35,7 @@ def pipeline(engine: BatchEngine) -> dict[str, pa.Table]:
     for t in FOUNDATION_TRANSFORMS:
         out[t.name] = engine.run(t)
     # Monthly marts for six months, unioned under the mart's name as the marts store does.
-    for t in MONTHLY_MARTS:
+    for t in (*MONTHLY_MARTS, *RECOMMEND_MARTS):
         parts = [engine.run(t.bind(month_start=m, month_end=add_months(m, 1))) for m in MONTHS]
         engine.unregister(t.name)
         out[t.name] = pa.concat_tables(parts, promote_options="default")
@@ -101,6 +103,34 @@ def test_the_monthly_batch_and_the_cluster_input_agree_on_both_engines(
         con.close()
 
 
+def test_the_voc_features_agree_on_both_engines(small_lake: Path, spark: Any, tmp_path: Path) -> None:
+    """The VOC snapshot (context, text and label aggregates over marts and text signals) on Spark."""
+    from cardwise.lake.marts import Marts
+    from cardwise.lake.spark import SparkEngine
+    from cardwise.voc.dataset import history_for, prepare, snapshot
+    from cardwise.voc.signals import TextSignals
+
+    con = connect(small_lake)
+    try:
+        marts, signals = Marts(tmp_path, small_lake), TextSignals(tmp_path, small_lake)
+        months = history_for(con, [MONTH])
+        prepare(con, marts, signals, months)
+        on_duck = snapshot(con, MONTH)
+        engine = SparkEngine(spark, small_lake)
+        prepare(con, marts, signals, months, engine=engine)
+        on_spark = snapshot(con, MONTH, engine=engine)
+    finally:
+        con.close()
+    assert list(on_duck.columns) == list(on_spark.columns)
+    assert on_duck["customer_id"].tolist() == on_spark["customer_id"].tolist() and len(on_duck) > 100
+    numeric = [c for c in on_duck.columns if c not in ("customer_id", "month")]
+    assert on_duck[numeric].notna().sum().sum() > 0
+    for c in numeric:
+        x = on_duck[c].to_numpy(dtype=np.float64)
+        y = on_spark[c].to_numpy(dtype=np.float64)
+        assert np.allclose(x, y, rtol=1e-9, atol=1e-6, equal_nan=True), c
+
+
 def _frame(t: pa.Table) -> pd.DataFrame:
     """Engine-neutral types: Spark answers DECIMAL where DuckDB answers DOUBLE, INT where BIGINT."""
     cols = {}
@@ -117,7 +147,8 @@ def _frame(t: pa.Table) -> pd.DataFrame:
 
 @pytest.mark.parametrize(
     "name",
-    [t.name for t in FOUNDATION_TRANSFORMS] + [t.name for t in MONTHLY_MARTS] + ["customer_features", "segment_grades"],
+    [t.name for t in (*FOUNDATION_TRANSFORMS, *MONTHLY_MARTS, *RECOMMEND_MARTS)]
+    + ["customer_features", "segment_grades"],
 )
 def test_duckdb_and_spark_agree(results: tuple[dict[str, pa.Table], dict[str, pa.Table]], name: str) -> None:
     duck, spark = (_frame(r[name]) for r in results)

@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 
 from cardwise.lake.marts import Marts
+from cardwise.lake.sql import BatchEngine, Transform
 from cardwise.marketing.batch import customer_features_for
 from cardwise.marketing.marts import add_months, ensure_monthly_marts, lake_months, register_marts
 from cardwise.voc.features import NO_CALL_DAYS, TARGETS, VOC_CONTEXT, VOC_LABELS, VOC_TEXT, WITH_TEXT
-from cardwise.voc.signals import TextSignals
+from cardwise.voc.signals import CALLS, MEMOS, TextSignals
 
 HISTORY_MONTHS = 6  # the marketing window features read six months; text windows read up to six
 FEEDBACK_COLUMNS = ("customer_id", "month", "target", "arm", "outcome")
@@ -40,12 +41,26 @@ def prepare(
     *,
     extra_calls: pd.DataFrame | None = None,
     step: Callable[[str], None] = lambda _: None,
+    engine: BatchEngine | None = None,
 ) -> None:
-    """Compute what is missing (marketing marts, text signals) for ``months`` and register the views."""
-    ensure_monthly_marts(con, marts, months, step=step)
+    """Compute what is missing (marketing marts, text signals) for ``months`` and register the views.
+
+    With another engine (Spark) the marts' scans of the raw transactions run there, and the marts and
+    signal files are registered there too, so :func:`snapshot` can aggregate them on it. The text
+    analysis itself stays in Python (kiwipiepy), one file per month."""
+    ensure_monthly_marts(con, marts, months, step=step, engine=engine)
     register_marts(con, marts, months)
     signals.ensure(con, months, step=step)
     signals.register(con, months, extra_calls)
+    if _elsewhere(engine):
+        for name in sorted({*VOC_CONTEXT.inputs} - {CALLS, MEMOS}):
+            engine.register_files(name, [marts.path(name, m) for m in months])  # type: ignore[union-attr]
+        for table in (CALLS, MEMOS):
+            engine.register_files(table, [signals.path(table, m) for m in months])  # type: ignore[union-attr]
+
+
+def _elsewhere(engine: BatchEngine | None) -> bool:
+    return engine is not None and engine.name != "duckdb"
 
 
 def history_for(con: duckdb.DuckDBPyConnection, months: list[date]) -> list[date]:
@@ -73,28 +88,44 @@ def labelled_months(con: duckdb.DuckDBPyConnection) -> list[date]:
     return [m for m in covered if first_month <= add_months(m, 1) <= covered[-1] and m >= covered[2]]
 
 
-def snapshot(con: duckdb.DuckDBPyConnection, month: date, *, feedback: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Features and labels of every customer at ``month`` (the views of ``prepare`` must cover it)."""
+def snapshot(
+    con: duckdb.DuckDBPyConnection,
+    month: date,
+    *,
+    feedback: pd.DataFrame | None = None,
+    engine: BatchEngine | None = None,
+) -> pd.DataFrame:
+    """Features and labels of every customer at ``month`` (the views of ``prepare`` must cover it).
+    ``engine``: where the context, text and label aggregates run (DuckDB on ``con`` by default)."""
     # Parallel aggregation adds floats in a different order on every run; boosting bins its inputs, so a
     # last-digit difference can move a split. One thread makes the same lake give the same features.
     threads = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
     con.execute("SET threads = 1")
     try:
-        return _snapshot(con, month, feedback)
+        return _snapshot(con, month, feedback, engine)
     finally:
         con.execute(f"SET threads = {threads}")
 
 
-def _snapshot(con: duckdb.DuckDBPyConnection, month: date, feedback: pd.DataFrame | None) -> pd.DataFrame:
+def _snapshot(
+    con: duckdb.DuckDBPyConnection, month: date, feedback: pd.DataFrame | None, engine: BatchEngine | None
+) -> pd.DataFrame:
+    def query(t: Transform) -> pd.DataFrame:
+        if not _elsewhere(engine):
+            return con.sql(t.sql_for("duckdb")).df()
+        frame = engine.run(t).to_pandas()  # type: ignore[union-attr]
+        engine.unregister(t.name)  # type: ignore[union-attr]
+        return frame
+
     end = add_months(month, 1)
     base = customer_features_for(con, month)
-    context = con.sql(VOC_CONTEXT.bind(month_start=month, window3_start=add_months(month, -2)).sql_for("duckdb")).df()
-    text = con.sql(
+    context = query(VOC_CONTEXT.bind(month_start=month, window3_start=add_months(month, -2)))
+    text = query(
         VOC_TEXT.bind(
             month_start=month, month_end=end, window3_start=add_months(month, -2), window6_start=add_months(month, -5)
-        ).sql_for("duckdb")
-    ).df()
-    labels = con.sql(VOC_LABELS.bind(month_end=end, next_end=add_months(month, 2)).sql_for("duckdb")).df()
+        )
+    )
+    labels = query(VOC_LABELS.bind(month_end=end, next_end=add_months(month, 2)))
     profile = con.sql("SELECT customer_id, income_band, is_sole_proprietor, marital_status, gender FROM customers").df()
     profile = pd.DataFrame(
         {

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from cardwise.config import Settings
 from cardwise.db.engine import engine_for, session_scope
+from cardwise.lake.engines import batch_engine
 from cardwise.lake.marts import Marts
 from cardwise.lake.store import connect
 from cardwise.logging import get_logger
@@ -65,7 +66,10 @@ def train_job(
     try:
         feedback = _feedback(settings)
         marts, signals = _sources(settings)
-        trained, metrics = train_voc(con, marts, signals, until=until, seed=seed, feedback=feedback, step=step)
+        engine = batch_engine(settings, con)
+        trained, metrics = train_voc(
+            con, marts, signals, until=until, seed=seed, feedback=feedback, step=step, engine=engine
+        )
     finally:
         con.close()
     metrics["feedback_rows"] = 0 if feedback is None else len(feedback)
@@ -109,7 +113,9 @@ def score_job(
         started = time.perf_counter()
         try:
             marts, signals = _sources(settings)
-            scores = score_month(con, marts, signals, trained, month, feedback=feedback, step=step)
+            scores = score_month(
+                con, marts, signals, trained, month, feedback=feedback, step=step, engine=batch_engine(settings, con)
+            )
             step("storing")
             with session_scope(engine) as session:
                 service.store_scores(

@@ -25,6 +25,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from threadpoolctl import threadpool_limits
 
 from cardwise.lake.marts import Marts
+from cardwise.lake.sql import BatchEngine
 from cardwise.marketing.marts import add_months
 from cardwise.voc.dataset import DatasetError, history_for, labelled_months, prepare, snapshot
 from cardwise.voc.features import TARGETS, WITH_TEXT, WITHOUT_TEXT
@@ -89,10 +90,12 @@ def training_frame(
     feedback: pd.DataFrame | None = None,
     extra_calls: pd.DataFrame | None = None,
     step: Callable[[str], None] = lambda _: None,
+    engine: BatchEngine | None = None,
 ) -> pd.DataFrame:
-    prepare(con, marts, signals, history_for(con, months), extra_calls=extra_calls, step=step)
+    engine = engine if extra_calls is None else None  # on-the-fly transcripts are joined in DuckDB only
+    prepare(con, marts, signals, history_for(con, months), extra_calls=extra_calls, step=step, engine=engine)
     step("snapshots")
-    return pd.concat([snapshot(con, m, feedback=feedback) for m in months], ignore_index=True)
+    return pd.concat([snapshot(con, m, feedback=feedback, engine=engine) for m in months], ignore_index=True)
 
 
 def train_voc(
@@ -106,13 +109,16 @@ def train_voc(
     extra_calls: pd.DataFrame | None = None,
     threads: int = 1,
     step: Callable[[str], None] = lambda _: None,
+    engine: BatchEngine | None = None,
 ) -> tuple[TrainedVocModel, dict[str, Any]]:
     """Fit the four models on every labelled month (whose outcome month is ``until`` or earlier)."""
     started = time.perf_counter()
     months = [m for m in labelled_months(con) if until is None or add_months(m, 1) <= until]
     if not months:
         raise DatasetError("no labelled months to train on: the lake's labels table has no outcomes in range")
-    frame = training_frame(con, marts, signals, months, feedback=feedback, extra_calls=extra_calls, step=step)
+    frame = training_frame(
+        con, marts, signals, months, feedback=feedback, extra_calls=extra_calls, step=step, engine=engine
+    )
     prepared = time.perf_counter()
     step("fitting")
     model = VocRiskModel(random_state=seed, n_threads=threads, **MODEL_PARAMS).fit(frame)
@@ -320,12 +326,14 @@ def score_month(
     feedback: pd.DataFrame | None = None,
     extra_calls: pd.DataFrame | None = None,
     step: Callable[[str], None] = lambda _: None,
+    engine: BatchEngine | None = None,
 ) -> pd.DataFrame:
     """Every current customer's four probabilities at ``month``, deciles (1 = riskiest tenth), top
     drivers and recent call keywords."""
-    prepare(con, marts, signals, history_for(con, [month]), extra_calls=extra_calls, step=step)
+    engine = engine if extra_calls is None else None
+    prepare(con, marts, signals, history_for(con, [month]), extra_calls=extra_calls, step=step, engine=engine)
     step("features")
-    frame = snapshot(con, month, feedback=feedback)
+    frame = snapshot(con, month, feedback=feedback, engine=engine)
     step("scoring")
     proba = trained.model.predict_proba(frame)
     drivers = trained.model.explain(frame)
