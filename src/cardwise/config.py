@@ -86,6 +86,25 @@ class Settings(BaseSettings):
         default=None,
         description="Family bundle policy (YAML); the packaged default (docs/family-bundle.md) when unset.",
     )
+    # Firewall, security logs and the log search engine (issue 11, docs/logs-and-waf.md).
+    waf_enabled: bool = Field(default=True, description="Run the firewall middleware (rules, limits, body size).")
+    waf_rules_path: Path | None = Field(
+        default=None, description="Firewall rules and alarm thresholds (YAML); the packaged default when unset."
+    )
+    waf_storage_url: str = Field(
+        default="memory://",
+        description="Rate-limit counters: memory:// per process, or redis://host:6379/0 shared by every worker.",
+    )
+    log_file_max_mb: int = Field(default=50, ge=1, le=10_000, description="Size at which a log file is rotated.")
+    log_file_backups: int = Field(default=10, ge=1, le=1000, description="Rotated log files kept per process.")
+    opensearch_url: str | None = Field(default=None, description="Ship the JSON log files to this OpenSearch.")
+    elasticsearch_url: str | None = Field(default=None, description="Or to this Elasticsearch (same _bulk API).")
+    log_index_prefix: str = Field(
+        default="cardwise-logs", pattern=r"^[a-z0-9][a-z0-9_-]{0,60}$", description="Daily indices <prefix>-YYYY.MM.DD."
+    )
+    security_alarm_email: str | None = Field(
+        default=None, description="Administrators' address for security alarms; the console channel when unset."
+    )
 
     @field_validator("family_policy_path")
     @classmethod
@@ -131,6 +150,11 @@ class Settings(BaseSettings):
     def log_dir(self) -> Path:
         """JSON-lines log files (ECS fields), queryable locally with DuckDB and shipped when configured."""
         return self.data_dir / "logs"
+
+    @property
+    def log_search_url(self) -> str | None:
+        """The search engine the log shipper writes to, if any."""
+        return self.opensearch_url or self.elasticsearch_url
 
     @property
     def models_dir(self) -> Path:
