@@ -16,6 +16,7 @@ from cardwise.db import models
 from cardwise.lake.schema import table as lake_table
 from cardwise.lake.store import read_manifest, table_dir
 from cardwise.notify.models import CustomerContact
+from cardwise.privacy.crypto import identity_row
 
 Progress = Callable[[str, int], None]
 
@@ -44,6 +45,8 @@ def _rows(name: str, tbl: pa.Table) -> Iterator[list[dict[str, Any]]]:
         if name == "products":
             for r in rows:
                 r["rules"] = json.loads(r.pop("benefits_json"))
+        elif name == "customer_identity":
+            rows = [identity_row(r) for r in rows]
         yield rows
 
 

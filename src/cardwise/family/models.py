@@ -15,7 +15,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cardwise.db import models as _core_tables  # noqa: F401  (the tables these reference)
 from cardwise.db.base import Base
 from cardwise.db.types import UTCDateTime, utcnow
-from cardwise.notify.models import CustomerContact
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
 
@@ -136,7 +135,3 @@ class FamilyEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))  # customer:<id>, agent:<id>, system
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-
-
-# Invitations by phone look the number up in customer_contacts; without this index that is a full scan.
-Index("ix_customer_contacts_phone", CustomerContact.phone)

@@ -37,6 +37,7 @@ from cardwise.family.rules import SEOUL, GroupBenefit, MemberFacts
 from cardwise.logging import get_logger
 from cardwise.notify.models import CustomerContact
 from cardwise.notify.service import enqueue
+from cardwise.privacy.crypto import phone_index
 
 log = get_logger("cardwise.family")
 
@@ -498,7 +499,12 @@ def _resolve(session: Session, invitee: Invitee) -> int | None:
     """The one customer an invitation is for, or None (unknown or ambiguous number: nobody can accept)."""
     if invitee.via == "phone":
         ids = (
-            session.execute(select(CustomerContact.customer_id).where(CustomerContact.phone == invitee.value).limit(2))
+            # Phones are encrypted at rest: matched by their keyed blind index, never by decrypting rows.
+            session.execute(
+                select(CustomerContact.customer_id)
+                .where(CustomerContact.phone_index == phone_index(invitee.value))
+                .limit(2)
+            )
             .scalars()
             .all()
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 from cardwise import __version__
 from cardwise.lake.store import atomic_lake, check_writable, write_duckdb_catalog, write_tables
 from cardwise.logging import get_logger
+from cardwise.privacy.crypto import seal_identity_table
 from cardwise.synth.generate import Step, generate
 from cardwise.synth.presets import Preset
 
@@ -28,6 +29,8 @@ def build_lake(
     started = time.perf_counter()
     check_writable(out, overwrite)  # fail before minutes of work, not after
     lake = generate(preset, seed, pan_key=pan_key, step=step)
+    # The analytics lake is pseudonymous: the identity table is sealed with the PII keys (docs/privacy.md).
+    lake.tables["customer_identity"] = seal_identity_table(lake.tables["customer_identity"])
     step("writing parquet")
     with atomic_lake(out, overwrite=overwrite) as tmp:
         manifest = write_tables(

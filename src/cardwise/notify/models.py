@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from cardwise.db import models as _core_tables  # noqa: F401  (the tables these reference)
 from cardwise.db.base import Base
 from cardwise.db.types import UTCDateTime, utcnow
+from cardwise.privacy.crypto import EncryptedString
 
 
 class OutboxMessage(Base):
@@ -53,10 +54,12 @@ class Delivery(Base):
 
 
 class CustomerContact(Base):
-    """Where to reach a customer. Kept apart from the analytics tables (encryption: security issue)."""
+    """Where to reach a customer. Kept apart from the analytics tables; name, phone and e-mail are
+    encrypted at rest (privacy/crypto.py), the phone is found by its keyed blind index."""
 
     __tablename__ = "customer_contacts"
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.customer_id"), primary_key=True)
-    name: Mapped[str] = mapped_column(String(64))
-    phone: Mapped[str] = mapped_column(String(32))
-    email: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(EncryptedString("customer_contacts.name"))
+    phone: Mapped[str] = mapped_column(EncryptedString("customer_contacts.phone"))
+    email: Mapped[str] = mapped_column(EncryptedString("customer_contacts.email"))
+    phone_index: Mapped[str] = mapped_column(String(64), index=True)  # crypto.phone_index(phone)

@@ -186,6 +186,11 @@ class EncryptedString(TypeDecorator[str]):
         return current().decrypt(str(value), context=self.context)
 
 
+def open_stored(value: str, context: str, keyring: Keyring | None = None) -> str:
+    """A stored value in clear whether or not it is sealed yet (migrations, legacy rows)."""
+    return (keyring or current()).decrypt(value, context=context) if is_sealed(value) else value
+
+
 # --- normalisation for blind indexes ---------------------------------------------------------------------
 
 _PHONE_DIGITS: Final = re.compile(r"[\s.()\-]")
@@ -197,3 +202,46 @@ def phone_index(phone: str, keyring: Keyring | None = None) -> str:
     if digits.startswith("+82"):
         digits = "0" + digits[3:].lstrip("0")
     return (keyring or current()).blind_index(digits, context="phone")
+
+
+# --- the lake's identity table ------------------------------------------------------------------------------
+
+IDENTITY_FIELDS: Final = ("name", "phone", "email")
+
+
+def seal_identity_table(table: Any, keyring: Keyring | None = None) -> Any:
+    """The lake's ``customer_identity`` (a pyarrow table) with name, phone and e-mail sealed.
+
+    Deterministic nonces: the same lake and key give the same bytes (the manifest's hashes and
+    ``test_same_seed_same_bytes`` depend on it); equal values then have equal ciphertexts, which the
+    table's one-row-per-customer shape makes harmless."""
+    import pyarrow as pa
+
+    ring = keyring or current()
+    for name in IDENTITY_FIELDS:
+        context = f"customer_identity.{name}"
+        values = [
+            v if v is None or is_sealed(v) else ring.encrypt(v, context=context, deterministic=True)
+            for v in table[name].to_pylist()
+        ]
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, table.schema.field(index), pa.array(values, pa.string()))
+    return table
+
+
+def open_identity_value(value: str, field_name: str, keyring: Keyring | None = None) -> str:
+    """A lake identity value in clear; lakes written before encryption hold clear values and still load."""
+    if not is_sealed(value):
+        return value
+    return (keyring or current()).decrypt(value, context=f"customer_identity.{field_name}")
+
+
+def identity_row(row: dict[str, Any], keyring: Keyring | None = None) -> dict[str, Any]:
+    """A ``customer_contacts`` row from a lake identity row: clear values (the column type seals them
+    with a fresh nonce) and the phone's blind index."""
+    ring = keyring or current()
+    out = {"customer_id": row["customer_id"]}
+    for name in IDENTITY_FIELDS:
+        out[name] = open_identity_value(row[name], name, ring)
+    out["phone_index"] = phone_index(out["phone"], ring)
+    return out
