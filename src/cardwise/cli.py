@@ -19,6 +19,7 @@ from rich.table import Table as RichTable
 
 from cardwise.config import Settings, get_settings
 from cardwise.logging import configure_logging
+from cardwise.privacy.dsr_cli import privacy_app
 
 app = typer.Typer(
     help="cardwise: customer-data and AI platform for card issuers.",
@@ -57,6 +58,7 @@ voc_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(voc_app, name="voc")
+app.add_typer(privacy_app, name="privacy")
 console = Console(stderr=True, soft_wrap=True)
 
 

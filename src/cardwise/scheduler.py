@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -131,36 +131,25 @@ def retrain_check_job(settings: Settings) -> dict[str, str]:
     return {name: retrain_if_needed(settings, name).decision for name in managed_models(settings)}
 
 
-def retention_job(settings: Settings, *, outbox_days: int = 90, job_run_days: int = 90) -> dict[str, int]:
-    """Daily: delete delivered or dead notifications and old job-run rows past their retention.
-    (The per-data-kind retention policy of the privacy issue extends this job.)"""
-    from datetime import timedelta
+def retention_job(settings: Settings) -> dict[str, int]:
+    """Daily: destroy what is past its retention (privacy/retention.yaml) in the database, the lake and
+    the log files, irreversibly, and record the run in retention_runs."""
+    from cardwise.privacy.retention import load_policy, run_retention, summary
 
-    from sqlalchemy import CursorResult, delete
-
-    from cardwise.mlops.models import JobRun
-    from cardwise.notify.models import OutboxMessage
-
-    now = utcnow()
+    policy = load_policy(settings.retention_policy_path)
     engine = engine_for(settings)
     try:
         with session_scope(engine) as session:
-            outbox = cast(
-                CursorResult[Any],
-                session.execute(
-                    delete(OutboxMessage).where(
-                        OutboxMessage.status.in_(["sent", "dead"]),
-                        OutboxMessage.created_at < now - timedelta(days=outbox_days),
-                    )
-                ),
-            ).rowcount
-            runs = cast(
-                CursorResult[Any],
-                session.execute(delete(JobRun).where(JobRun.started_at < now - timedelta(days=job_run_days))),
-            ).rowcount
+            done = run_retention(
+                session.connection(), policy=policy, now=utcnow(), lake=settings.lake_dir, log_dir=settings.log_dir
+            )
     finally:
         engine.dispose()
-    return {"outbox_deleted": int(outbox or 0), "job_runs_deleted": int(runs or 0)}
+    result = summary(done)
+    # The figures the job has always reported, for the job list and its existing readers.
+    result["outbox_deleted"] = sum(d.rows for d in done if d.location == "db" and d.place.startswith("outbox."))
+    result["job_runs_deleted"] = sum(d.rows for d in done if d.location == "db" and d.place.startswith("job_runs."))
+    return result
 
 
 def ingest_job(settings: Settings) -> dict[str, int]:

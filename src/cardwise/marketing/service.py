@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,7 @@ from cardwise.marketing.batch import LIFE_KINDS, MonthResult
 from cardwise.marketing.catalog import TARGET_GROUPS, load_catalog
 from cardwise.marketing.models import CustomerSingleView, CustomerTrigger, LifeStage, MarketingRun, SegmentGrade
 from cardwise.marketing.single_view import records
+from cardwise.privacy.dsr_restriction import restricted_ids
 
 _CHUNK = 20_000
 
@@ -58,10 +60,30 @@ def prior_life_events(session: Session, month: date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["customer_id", "month", "kind"])
 
 
+def without_restricted(result: MonthResult, restricted: set[int]) -> MonthResult:
+    """The month's results without the restricted customers."""
+    if not restricted:
+        return result
+
+    def keep(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame[~frame["customer_id"].isin(restricted)] if "customer_id" in frame else frame
+
+    return replace(
+        result,
+        grades=keep(result.grades),
+        stages=keep(result.stages),
+        triggers=keep(result.triggers),
+        features=keep(result.features),
+        views=[v for v in result.views if int(v["customer_id"]) not in restricted],
+    )
+
+
 def store_month(session: Session, run_id: int, result: MonthResult, duration_s: float) -> None:
-    """Replace the month's results (and the quarter's life stages) in one transaction."""
+    """Replace the month's results (and the quarter's life stages) in one transaction. Customers who
+    asked to stop processing get nothing stored (privacy/dsr_restriction.py)."""
     month = result.month
     conn: Connection = session.connection()
+    result = without_restricted(result, restricted_ids(session))
     conn.execute(delete(SegmentGrade).where(SegmentGrade.month == month))
     conn.execute(delete(CustomerTrigger).where(CustomerTrigger.month == month))
     conn.execute(delete(CustomerSingleView).where(CustomerSingleView.month == month))

@@ -245,3 +245,84 @@ def identity_row(row: dict[str, Any], keyring: Keyring | None = None) -> dict[st
         out[name] = open_identity_value(row[name], name, ring)
     out["phone_index"] = phone_index(out["phone"], ring)
     return out
+
+
+# --- key rotation -------------------------------------------------------------------------------------------
+
+
+def encrypted_columns() -> dict[str, tuple[str, list[str]]]:
+    """Every table with sealed columns: name → (primary-key column, sealed columns)."""
+    from cardwise.db import all_models  # noqa: F401  (every table on the metadata)
+    from cardwise.db.base import Base
+
+    out: dict[str, tuple[str, list[str]]] = {}
+    for name, table in Base.metadata.tables.items():
+        sealed = [c.name for c in table.c if isinstance(c.type, EncryptedString)]
+        if sealed:
+            out[name] = (next(iter(table.primary_key.columns)).name, sealed)
+    return out
+
+
+def rotate_db(engine: Any, keyring: Keyring | None = None, *, batch: int = 1_000) -> dict[str, int]:
+    """Re-seal every value not under the current key, ``batch`` rows per transaction (a crash loses at
+    most one batch's work, never a value: each row is rewritten whole). Returns rows re-sealed per table."""
+    import sqlalchemy as sa
+
+    ring = keyring or current()
+    mark = f"{PREFIX}{ring.current_id}:%"
+    done: dict[str, int] = {}
+    for name, (pk, cols) in encrypted_columns().items():
+        t = sa.table(name, sa.column(pk), *(sa.column(c, sa.Text()) for c in cols))
+        stale = sa.or_(*(sa.and_(t.c[c].is_not(None), t.c[c].not_like(mark)) for c in cols))
+        after: Any = None
+        while True:
+            with engine.begin() as conn:
+                query = sa.select(t).where(stale).order_by(t.c[pk]).limit(batch)
+                if after is not None:
+                    query = query.where(t.c[pk] > after)
+                rows = conn.execute(query).all()
+                for row in rows:
+                    values = {
+                        c: ring.encrypt(ring.decrypt(row._mapping[c], context=f"{name}.{c}"), context=f"{name}.{c}")
+                        if row._mapping[c] is not None
+                        else None
+                        for c in cols
+                    }
+                    conn.execute(t.update().where(t.c[pk] == row._mapping[pk]).values(**values))
+            if not rows:
+                break
+            done[name] = done.get(name, 0) + len(rows)
+            after = rows[-1]._mapping[pk]
+    return done
+
+
+def rotate_lake(lake: Any, keyring: Keyring | None = None) -> int:
+    """Re-seal the lake's identity table under the current key (files replaced atomically, manifest
+    updated). Returns the rows re-sealed."""
+    import pyarrow.parquet as pq
+
+    from cardwise.lake.schema import table
+    from cardwise.lake.store import read_manifest, table_dir
+    from cardwise.privacy.erasure import _atomic_parquet, _files_by_path, _record, _write_manifest
+
+    ring = keyring or current()
+    manifest = read_manifest(lake)
+    by_path = _files_by_path(manifest)
+    n = 0
+    for path in sorted(table_dir(lake, table("customer_identity")).glob("**/*.parquet")):
+        rows = pq.ParquetFile(path).read()
+        if all(not ring.needs_rotation(v) for f in IDENTITY_FIELDS for v in rows[f].to_pylist() if v is not None):
+            continue
+        import pyarrow as pa
+
+        for f in IDENTITY_FIELDS:
+            i = rows.schema.get_field_index(f)
+            opened = [None if v is None else open_identity_value(v, f, ring) for v in rows[f].to_pylist()]
+            rows = rows.set_column(i, rows.schema.field(i), pa.array(opened, pa.string()))
+        rows = seal_identity_table(rows, ring)
+        _atomic_parquet(rows, path)
+        _record(by_path, lake, path, rows.num_rows)
+        n += rows.num_rows
+    if n:
+        _write_manifest(lake, manifest)
+    return n

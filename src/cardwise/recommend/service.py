@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 from cardwise.core.errors import NotFound
 from cardwise.db.models import Customer, Merchant, Product
 from cardwise.db.types import utcnow
+from cardwise.privacy.dsr_restriction import restricted_ids
 from cardwise.recommend.batch import RunResult
 from cardwise.recommend.documents import cold_start_document, empty_report
 from cardwise.recommend.models import CustomerRecommendation, MerchantTarget, ProductSimilarity, RecommendRun
@@ -54,10 +56,32 @@ def fail_run(session: Session, run_id: int, error: str) -> None:
         session.commit()
 
 
+def without_restricted(result: RunResult, restricted: set[int]) -> RunResult:
+    if not restricted:
+        return result
+    pairs = [
+        (rec, rep)
+        for rec, rep in zip(result.recommendations, result.reports, strict=True)
+        if int(rec["customer_id"]) not in restricted
+    ]
+    merchants = [
+        {
+            k: [e for e in v if not (isinstance(e, dict) and e.get("customer_id") in restricted)]
+            if isinstance(v, list)
+            else v
+            for k, v in doc.items()
+        }
+        for doc in result.merchants
+    ]
+    return replace(result, recommendations=[p[0] for p in pairs], reports=[p[1] for p in pairs], merchants=merchants)
+
+
 def store_run(session: Session, run_id: int, result: RunResult, duration_s: float) -> None:
-    """Replace the month's documents in one transaction and drop months older than ``KEEP_MONTHS``."""
+    """Replace the month's documents in one transaction and drop months older than ``KEEP_MONTHS``.
+    Customers who asked to stop processing get no documents and leave the merchants' target lists."""
     month = result.month
     conn: Connection = session.connection()
+    result = without_restricted(result, restricted_ids(session))
     for table in (CustomerRecommendation, MerchantTarget, ProductSimilarity):
         conn.execute(delete(table).where(table.month == month))
     customer_rows = [

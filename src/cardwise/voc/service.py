@@ -20,6 +20,7 @@ from cardwise.db.models import Customer
 from cardwise.db.types import utcnow
 from cardwise.marketing.marts import add_months
 from cardwise.notify.service import enqueue
+from cardwise.privacy.dsr_restriction import restricted_ids
 from cardwise.voc import campaigns as rules
 from cardwise.voc.dataset import FEEDBACK_COLUMNS
 from cardwise.voc.features import TARGETS
@@ -68,6 +69,9 @@ def store_scores(session: Session, *, run_id: int, month: date, scores: pd.DataF
         raise NotFound(f"VOC run {run_id} not found")
     conn: Connection = session.connection()
     conn.execute(delete(VocScore).where(VocScore.month == month))
+    restricted = restricted_ids(session)  # customers who asked to stop processing get no scores
+    if restricted:
+        scores = scores[~scores["customer_id"].isin(restricted)]
     now = utcnow()
     rows = [
         {
@@ -209,6 +213,9 @@ def create_campaign(
             )
         ).scalars()
     )
+    restricted = restricted_ids(session)  # scored before they asked to stop processing: still left out
+    restricted_rows = scores["customer_id"].isin(restricted)
+    scores = scores[~restricted_rows]
     members, excluded = rules.select_members(
         scores, spec, month, deciles=chosen, consent=consent, recently_contacted=recent, control_share=control_share
     )
@@ -222,7 +229,7 @@ def create_campaign(
         created_at=utcnow(),
         members=len(members),
         treated=int((members["arm"] == "treatment").sum()),
-        excluded=excluded,
+        excluded={**excluded, "processing_restricted": int(restricted_rows.sum())},
     )
     session.add(campaign)
     session.flush()
