@@ -27,6 +27,10 @@ from cardwise.marketing.views import router as marketing_router
 from cardwise.merchant.views import router as merchant_router
 from cardwise.mlops.views import backoffice as mlops_backoffice
 from cardwise.mlops.views import router as mlops_router
+from cardwise.privacy.crypto import Keyring
+from cardwise.privacy.crypto import install as install_keyring
+from cardwise.privacy.dsr_views import backoffice as privacy_backoffice
+from cardwise.privacy.dsr_views import router as privacy_router
 from cardwise.recommend.views import router as recommend_router
 from cardwise.safety.anomaly import TrainedAnomalyModel, load_latest
 from cardwise.safety.views import backoffice as safety_backoffice
@@ -111,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=_lifespan,
     )
     app.state.settings = settings or get_settings()
+    install_keyring(Keyring.from_settings(app.state.settings))  # the encrypted columns' keys
     app.state.pg_pool = None  # opened by the lifespan on PostgreSQL
     app.state.anomaly_model = None  # loaded by the lifespan when one has been trained
 
@@ -137,4 +142,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(family_router, prefix="/v1")
     app.include_router(family_backoffice, prefix="/v1")
     app.include_router(voc_router, prefix="/v1")
+    app.include_router(privacy_router, prefix="/v1")
+    app.include_router(privacy_backoffice, prefix="/v1")
     return app
