@@ -35,6 +35,7 @@ from cardwise.recommend.views import router as recommend_router
 from cardwise.safety.anomaly import TrainedAnomalyModel, load_latest
 from cardwise.safety.views import backoffice as safety_backoffice
 from cardwise.safety.views import router as safety_router
+from cardwise.security.auth_views import router as auth_router
 from cardwise.system.views import router as system_router
 from cardwise.voc.views import router as voc_router
 
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse(status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))})
 
     app.include_router(system_router)
+    app.include_router(auth_router, prefix="/v1")
     app.include_router(lake_router, prefix="/v1")
     app.include_router(safety_router, prefix="/v1")
     app.include_router(merchant_router, prefix="/v1")

@@ -7,7 +7,7 @@ The result is a set of frames; ``service.store_month`` writes them in one transa
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from cardwise.lake.marts import Marts
 from cardwise.lake.sql import BatchEngine, DuckDBEngine
@@ -69,19 +70,40 @@ def parse_month(value: str) -> date:
         raise BatchError(f"month must look like 2023-09, got {value!r}") from None
 
 
-def customer_features_for(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
+def customer_features_for(
+    con: duckdb.DuckDBPyConnection, month: date, engine: BatchEngine | None = None
+) -> pd.DataFrame:
+    """The window features of every customer at ``month``, from the registered marts; on ``engine`` (Spark)
+    when given, which must see the marts of the window (:func:`register_on_engine`)."""
     t = CUSTOMER_FEATURES.bind(
         month_start=month,
         month_end=add_months(month, 1),
         window6_start=add_months(month, -5),
         window3_start=add_months(month, -2),
     )
-    frame = con.sql(t.sql_for("duckdb")).df()
+    if engine is not None and engine.name != "duckdb":
+        frame = arrow_frame(engine.run(t))
+        engine.unregister(t.name)
+    else:
+        frame = con.sql(t.sql_for("duckdb")).df()
     people = con.sql("SELECT customer_id, birth_year, joined_on FROM customers").df().set_index("customer_id")
     joined = pd.to_datetime(people["joined_on"].reindex(frame["customer_id"]).to_numpy())
     frame["age"] = month.year - people["birth_year"].reindex(frame["customer_id"]).to_numpy()
     frame["tenure_months"] = (month.year - joined.year) * 12 + (month.month - joined.month)
     return state_model.with_derived(frame)
+
+
+def arrow_frame(table: pa.Table) -> pd.DataFrame:
+    """An engine's result as a frame with DuckDB's types: Spark answers DECIMAL where DuckDB answers DOUBLE."""
+    columns = [c.cast(pa.float64()) if pa.types.is_decimal(c.type) else c for c in table.columns]
+    frame: pd.DataFrame = pa.table(columns, names=table.column_names).to_pandas()
+    return frame
+
+
+def register_on_engine(engine: BatchEngine, marts: Marts, months: list[date], names: Iterable[str]) -> None:
+    """Make the monthly marts ``names`` of ``months`` visible to another engine, which reads the files itself."""
+    for name in names:
+        engine.register_files(name, [marts.path(name, m) for m in months])  # type: ignore[attr-defined]
 
 
 def month_data(con: duckdb.DuckDBPyConnection, people: pd.DataFrame, month: date, history: list[date]) -> MonthData:
@@ -153,22 +175,21 @@ def compute_month(
     # Segment tables from the catalogue, visible to the SQL by name.
     con.register("segment_rules", catalog.segment_rules())
     con.register("grade_scores", catalog.grade_score_table())
+    elsewhere = engine if engine is not None and engine.name != "duckdb" else None
+    if elsewhere is not None:
+        # Features and grades run where the marts were computed: the engine reads the month files itself.
+        register_on_engine(elsewhere, marts, history, ("cm_activity", "cm_contacts", "cm_holdings", "cm_spend"))
+        elsewhere.register("segment_rules", catalog.segment_rules())
+        elsewhere.register("grade_scores", catalog.grade_score_table())
 
     step("features")
-    by_month = {m: customer_features_for(con, m) for m in history if m >= add_months(month, -6)}
+    by_month = {m: customer_features_for(con, m, elsewhere) for m in history if m >= add_months(month, -6)}
     features = by_month[month]
     lap("features")
 
     step("segments and grades")
     grades_t = SEGMENT_GRADES.bind(month_start=month, window_start=add_months(month, -(catalog.window_months - 1)))
-    grades_engine: BatchEngine = DuckDBEngine(con)
-    if engine is not None and engine.name != "duckdb":
-        # The grades run where the marts were computed: the engine reads the month files itself.
-        grades_engine = engine
-        for name in ("cm_holdings", "cm_spend"):
-            engine.register_files(name, [marts.path(name, m) for m in history])  # type: ignore[attr-defined]
-        engine.register("segment_rules", catalog.segment_rules())
-        engine.register("grade_scores", catalog.grade_score_table())
+    grades_engine: BatchEngine = elsewhere or DuckDBEngine(con)
     grades = grades_engine.run(grades_t).to_pandas()
     grades_engine.unregister(SEGMENT_GRADES.name)
     lap("segments")

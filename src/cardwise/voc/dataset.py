@@ -20,7 +20,7 @@ import pandas as pd
 
 from cardwise.lake.marts import Marts
 from cardwise.lake.sql import BatchEngine, Transform
-from cardwise.marketing.batch import customer_features_for
+from cardwise.marketing.batch import arrow_frame, customer_features_for, register_on_engine
 from cardwise.marketing.marts import add_months, ensure_monthly_marts, lake_months, register_marts
 from cardwise.voc.features import NO_CALL_DAYS, TARGETS, VOC_CONTEXT, VOC_LABELS, VOC_TEXT, WITH_TEXT
 from cardwise.voc.signals import CALLS, MEMOS, TextSignals
@@ -53,8 +53,7 @@ def prepare(
     signals.ensure(con, months, step=step)
     signals.register(con, months, extra_calls)
     if _elsewhere(engine):
-        for name in sorted({*VOC_CONTEXT.inputs} - {CALLS, MEMOS}):
-            engine.register_files(name, [marts.path(name, m) for m in months])  # type: ignore[union-attr]
+        register_on_engine(engine, marts, months, VOC_CONTEXT.inputs)  # type: ignore[arg-type]
         for table in (CALLS, MEMOS):
             engine.register_files(table, [signals.path(table, m) for m in months])  # type: ignore[union-attr]
 
@@ -113,12 +112,12 @@ def _snapshot(
     def query(t: Transform) -> pd.DataFrame:
         if not _elsewhere(engine):
             return con.sql(t.sql_for("duckdb")).df()
-        frame = engine.run(t).to_pandas()  # type: ignore[union-attr]
+        frame = arrow_frame(engine.run(t))  # type: ignore[union-attr]
         engine.unregister(t.name)  # type: ignore[union-attr]
         return frame
 
     end = add_months(month, 1)
-    base = customer_features_for(con, month)
+    base = customer_features_for(con, month, engine if _elsewhere(engine) else None)
     context = query(VOC_CONTEXT.bind(month_start=month, window3_start=add_months(month, -2)))
     text = query(
         VOC_TEXT.bind(
