@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from cardwise.api import create_app
 from cardwise.config import Settings
+from tests.auth_helpers import as_staff
 
 
 def test_healthz_without_lake(settings: Settings) -> None:
@@ -23,7 +24,7 @@ def test_lake_summary(settings: Settings, small_lake: Path) -> None:
     shutil.copytree(small_lake, settings.lake_dir)
     client = TestClient(create_app(settings))
     assert client.get("/healthz").json()["lake"] is True
-    body = client.get("/v1/lake").json()
+    body = client.get("/v1/lake", headers=as_staff("analyst")).json()
     names = {t["name"] for t in body["tables"]}
     assert "transactions" in names and "customer_identity" not in names
     tx = next(t for t in body["tables"] if t["name"] == "transactions")
@@ -31,7 +32,7 @@ def test_lake_summary(settings: Settings, small_lake: Path) -> None:
 
 
 def test_lake_summary_without_lake_is_404(settings: Settings) -> None:
-    r = TestClient(create_app(settings)).get("/v1/lake")
+    r = TestClient(create_app(settings)).get("/v1/lake", headers=as_staff("analyst"))
     assert r.status_code == 404 and "cardwise generate" in r.json()["detail"]
 
 

@@ -20,14 +20,11 @@ from cardwise.config import Settings
 from cardwise.db.models import Customer
 from cardwise.db.types import utcnow
 from cardwise.notify.models import CustomerContact
+from tests.auth_helpers import as_customer, as_staff  # noqa: F401  (as_customer: used by the family tests)
 from tests.conftest import TEST_PAN_KEY
 from tests.db_fixtures import DB_PARAMS, loaded_database
 
-AGENT = {"X-Roles": "agent", "X-Actor-Id": "agent-7"}
-
-
-def as_customer(customer_id: int) -> dict[str, str]:
-    return {"X-Customer-Id": str(customer_id)}
+AGENT = as_staff("agent", actor="agent-7")
 
 
 @dataclass

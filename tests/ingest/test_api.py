@@ -14,12 +14,13 @@ from cardwise.api import create_app
 from cardwise.db.models import Customer
 from cardwise.ingest.exporter import export_once
 from cardwise.lake.store import connect
+from tests.auth_helpers import as_staff
 from tests.ingest.conftest import IngestEnv
 
 
 @pytest.fixture
 def client(env: IngestEnv) -> Iterator[TestClient]:
-    with TestClient(create_app(env.settings)) as c:
+    with TestClient(create_app(env.settings), headers=as_staff("ingest")) as c:
         yield c
 
 

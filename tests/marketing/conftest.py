@@ -19,6 +19,7 @@ from cardwise.lake.marts import Marts
 from cardwise.lake.store import connect
 from cardwise.marketing.jobs import run_month
 from cardwise.marketing.marts import ensure_monthly_marts, lake_months
+from tests.auth_helpers import as_staff
 from tests.conftest import TEST_PAN_KEY
 from tests.db_fixtures import DB_PARAMS, loaded_database
 
@@ -66,5 +67,5 @@ def marketing_db(
 
 @pytest.fixture
 def client(marketing_db: MarketingDb) -> Iterator[TestClient]:
-    with TestClient(create_app(marketing_db.settings)) as c:
+    with TestClient(create_app(marketing_db.settings), headers=as_staff("agent")) as c:
         yield c

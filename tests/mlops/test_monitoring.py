@@ -23,6 +23,7 @@ from cardwise.mlops.models import JobRun
 from cardwise.mlops.monitoring import drift, level, psi
 from cardwise.notify.models import OutboxMessage
 from cardwise.scheduler import JOBS, run_job
+from tests.auth_helpers import as_staff
 
 samples = st.lists(st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False), min_size=20, max_size=300)
 
@@ -116,7 +117,7 @@ def test_every_job_has_a_schedule_and_a_reason() -> None:
 def test_metrics_and_back_office(lc_settings: Settings) -> None:
     retrain_if_needed(lc_settings, "anomaly", managed=AnomalyModel(sample=20_000))
     run_job(lc_settings, "drift", trigger="cli")
-    with TestClient(create_app(lc_settings)) as client:
+    with TestClient(create_app(lc_settings), headers=as_staff("analyst")) as client:
         text = client.get("/metrics").text
         assert 'cardwise_job_last_success{job="drift"} 1.0' in text
         assert 'cardwise_model_decisions{decision="first_champion",model="anomaly"} 1.0' in text

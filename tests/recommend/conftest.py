@@ -21,6 +21,7 @@ from cardwise.recommend.batch import RunResult, compute_run
 from cardwise.recommend.evaluation import prepare
 from cardwise.recommend.history import History, Reference
 from cardwise.recommend.jobs import run_month
+from tests.auth_helpers import as_staff
 from tests.conftest import TEST_PAN_KEY
 from tests.db_fixtures import DB_PARAMS, db_url, loaded_database  # noqa: F401  (db_url: an empty database per test)
 
@@ -81,5 +82,5 @@ def recommend_db(
 
 @pytest.fixture
 def client(recommend_db: RecommendDb) -> Iterator[TestClient]:
-    with TestClient(create_app(recommend_db.settings)) as c:
+    with TestClient(create_app(recommend_db.settings), headers=as_staff("agent")) as c:
         yield c

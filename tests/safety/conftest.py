@@ -16,6 +16,7 @@ from sqlalchemy import Engine, select
 from cardwise.api import create_app
 from cardwise.config import Settings
 from cardwise.db.models import Card, Merchant, Region
+from tests.auth_helpers import as_staff
 from tests.conftest import TEST_PAN_KEY
 from tests.db_fixtures import DB_PARAMS, loaded_database
 
@@ -62,7 +63,8 @@ def card(db: LoadedDb) -> tuple[int, str, int]:
 
 @pytest.fixture
 def client(db: LoadedDb) -> Iterator[TestClient]:
-    with TestClient(create_app(db.settings)) as c:
+    # The payment switch and a call-centre agent: the card tests act on many customers' cards.
+    with TestClient(create_app(db.settings), headers=as_staff("switch", "agent", actor="safety-test")) as c:
         yield c
 
 

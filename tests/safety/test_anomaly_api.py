@@ -13,7 +13,10 @@ from cardwise.api import create_app
 from cardwise.lake.store import connect
 from cardwise.safety.anomaly import save, train
 from cardwise.safety.rules import SEOUL
+from tests.auth_helpers import as_staff
 from tests.safety.conftest import LoadedDb
+
+SWITCH = as_staff("switch")
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +62,7 @@ def _homebody(small_lake: Path) -> int:
 
 
 def test_usual_purchase_is_n_and_unusual_is_y(db: LoadedDb, trained: Path, small_lake: Path) -> None:
-    client = TestClient(create_app(db.settings.model_copy(update={"data_dir": trained})))
+    client = TestClient(create_app(db.settings.model_copy(update={"data_dir": trained})), headers=SWITCH)
     customer = _homebody(small_lake)
     with db.engine.connect() as conn:
         token = (
@@ -123,7 +126,7 @@ def test_usual_purchase_is_n_and_unusual_is_y(db: LoadedDb, trained: Path, small
 
 
 def test_without_a_model_the_answer_says_how_to_train(db: LoadedDb, card: tuple[int, str, int], tmp_path: Path) -> None:
-    client = TestClient(create_app(db.settings.model_copy(update={"data_dir": tmp_path})))
+    client = TestClient(create_app(db.settings.model_copy(update={"data_dir": tmp_path})), headers=SWITCH)
     r = client.post(
         "/v1/anomaly",
         json={
@@ -155,7 +158,7 @@ def test_approved_but_unusual_authorization_alerts_the_customer(db: LoadedDb, tr
             .first()
         )
     category, region, amount, hour = _usual(small_lake, customer)
-    with TestClient(create_app(db.settings.model_copy(update={"data_dir": trained}))) as client:
+    with TestClient(create_app(db.settings.model_copy(update={"data_dir": trained})), headers=SWITCH) as client:
 
         def pay(merchant: int, amount_krw: int, at: datetime, channel: str) -> dict:
             r = client.post(

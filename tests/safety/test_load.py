@@ -23,6 +23,7 @@ from cardwise.db.models import Customer
 from cardwise.notify.models import OutboxMessage
 from cardwise.safety import service
 from cardwise.safety.models import Authorization
+from tests.auth_helpers import as_staff
 from tests.notify.test_worker import Gateway
 from tests.safety.conftest import LoadedDb, merchant_in
 
@@ -108,7 +109,7 @@ def test_counted_load_with_a_killed_worker(db: LoadedDb, tmp_path: Path) -> None
                 key, card = item
                 r = client.post(
                     "/v1/authorizations",
-                    headers={"Idempotency-Key": key},
+                    headers={"Idempotency-Key": key, **as_staff("switch")},
                     json={
                         "card_token": card[1],
                         "amount_krw": 4_500,

@@ -22,6 +22,7 @@ from cardwise.marketing.jobs import run_month
 from cardwise.voc.jobs import score_job, train_job
 from cardwise.voc.signals import TextSignals
 from cardwise.voc.training import TrainedVocModel, train_voc
+from tests.auth_helpers import as_staff
 from tests.conftest import TEST_PAN_KEY
 from tests.db_fixtures import DB_PARAMS, loaded_database
 
@@ -84,5 +85,5 @@ def voc_db(
 
 @pytest.fixture
 def client(voc_db: VocDb) -> Iterator[TestClient]:
-    with TestClient(create_app(voc_db.settings)) as c:
+    with TestClient(create_app(voc_db.settings), headers=as_staff("agent")) as c:
         yield c

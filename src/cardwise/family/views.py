@@ -1,8 +1,9 @@
 """Family bundle HTTP API (customers) and its back office (agents and admins).
 
-The caller comes from :data:`cardwise.security.principal.CurrentPrincipal`. A customer who is not in a
-group gets 404 for it, exactly as for a group that does not exist; a member doing the representative's
-job gets 403; back-office routes need the agent or admin role.
+The caller comes from :data:`cardwise.security.principal.CurrentPrincipal`, checked against
+``security/permissions.yaml`` (``family.member`` for customers, ``backoffice.read``/``backoffice.write`` for the
+back office). A customer who is not in a group gets 404 for it, exactly as for a group that does not exist;
+a member doing the representative's job gets 403.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ from cardwise.family.schemas import (
     WhatIfOut,
 )
 from cardwise.logging import get_logger
-from cardwise.security.principal import BackOfficePrincipal, CurrentPrincipal, require_customer
+from cardwise.security.permissions import allow
+from cardwise.security.principal import Principal, require_customer
 
 log = get_logger("cardwise.family")
 
@@ -168,6 +170,10 @@ def _event_out(e: object) -> EventOut:
 
 
 Policy = Annotated[FamilyPolicy, Depends(policy_for)]
+# The caller, checked against permissions.yaml; groups and invitations are then scoped to them by the service.
+Member = Annotated[Principal, allow("family.member")]
+BackOfficeReader = Annotated[Principal, allow("backoffice.read")]
+BackOfficeWriter = Annotated[Principal, allow("backoffice.write")]
 
 
 # --- customers ----------------------------------------------------------------------------------------------------
@@ -175,12 +181,13 @@ Policy = Annotated[FamilyPolicy, Depends(policy_for)]
 
 @router.get("/family-policy")
 def get_policy(policy: Policy) -> dict[str, object]:
-    """The bundle's rules in force: age threshold, sizes, relations and proofs, tiers, texts."""
+    """The bundle's rules in force: age threshold, sizes, relations and proofs, tiers, texts. Public on
+    purpose (no personal data): the product page shows it before anyone signs in."""
     return policy.model_dump(mode="json")
 
 
 @router.post("/family-groups", response_model=GroupOut, status_code=201)
-def create_group(body: GroupIn, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> GroupOut:
+def create_group(body: GroupIn, principal: Member, session: SessionDep, policy: Policy) -> GroupOut:
     """Start a family group; the caller becomes its representative."""
     me = require_customer(principal)
     group = service.create_group(session, policy, customer_id=me, name=body.name, now=utcnow())
@@ -189,7 +196,7 @@ def create_group(body: GroupIn, principal: CurrentPrincipal, session: SessionDep
 
 
 @router.get("/family-groups/mine", response_model=GroupOut)
-def my_group(principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> GroupOut:
+def my_group(principal: Member, session: SessionDep, policy: Policy) -> GroupOut:
     """The caller's current group (404 when they are in none)."""
     me = require_customer(principal)
     mine = service.current_membership(session, me)
@@ -201,7 +208,7 @@ def my_group(principal: CurrentPrincipal, session: SessionDep, policy: Policy) -
 
 
 @router.get("/family-groups/{group_id}", response_model=GroupOut)
-def get_group(group_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> GroupOut:
+def get_group(group_id: Id, principal: Member, session: SessionDep, policy: Policy) -> GroupOut:
     me = require_customer(principal)
     group, _ = service.readable_group(session, group_id, me)
     return _group_out(session, policy, group, me)
@@ -212,7 +219,7 @@ def invite(
     group_id: Id,
     body: InvitationIn,
     response: Response,
-    principal: CurrentPrincipal,
+    principal: Member,
     session: SessionDep,
     settings: SettingsDep,
     policy: Policy,
@@ -243,7 +250,7 @@ def invite(
 
 @router.delete("/family-groups/{group_id}/invitations/{invitation_id}", response_model=InvitationOut)
 def cancel_invitation(
-    group_id: Id, invitation_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy
+    group_id: Id, invitation_id: Id, principal: Member, session: SessionDep, policy: Policy
 ) -> InvitationOut:
     me = require_customer(principal)
     inv = service.cancel_invitation(
@@ -254,7 +261,7 @@ def cancel_invitation(
 
 
 @router.get("/family-invitations", response_model=list[MyInvitationOut])
-def my_invitations(principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> list[MyInvitationOut]:
+def my_invitations(principal: Member, session: SessionDep, policy: Policy) -> list[MyInvitationOut]:
     """Invitations waiting for the caller's answer."""
     me = require_customer(principal)
     rows = service.my_invitations(session, me, utcnow())
@@ -274,7 +281,7 @@ def my_invitations(principal: CurrentPrincipal, session: SessionDep, policy: Pol
 
 
 @router.post("/family-invitations/{invitation_id}/accept", response_model=GroupOut)
-def accept(invitation_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> GroupOut:
+def accept(invitation_id: Id, principal: Member, session: SessionDep, policy: Policy) -> GroupOut:
     """Join the group, in one's own account. The proof of relation is then uploaded (by the member or the
     representative) and verified by the back office before the member counts."""
     me = require_customer(principal)
@@ -286,7 +293,7 @@ def accept(invitation_id: Id, principal: CurrentPrincipal, session: SessionDep, 
 
 
 @router.post("/family-invitations/{invitation_id}/decline", response_model=MyInvitationOut)
-def decline(invitation_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> MyInvitationOut:
+def decline(invitation_id: Id, principal: Member, session: SessionDep, policy: Policy) -> MyInvitationOut:
     me = require_customer(principal)
     inv = service.decline(session, invitation_id=invitation_id, customer_id=me, now=utcnow())
     session.commit()
@@ -306,7 +313,7 @@ def decline(invitation_id: Id, principal: CurrentPrincipal, session: SessionDep,
 
 @router.post("/family-groups/{group_id}/leave", response_model=GroupOut)
 def leave(
-    group_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy, body: LeaveIn | None = None
+    group_id: Id, principal: Member, session: SessionDep, policy: Policy, body: LeaveIn | None = None
 ) -> GroupOut:
     """Leave the group. The group is re-checked at once: one that no longer qualifies enters its grace period."""
     me = require_customer(principal)
@@ -323,9 +330,7 @@ def leave(
 
 
 @router.delete("/family-groups/{group_id}/members/{customer_id}", response_model=GroupOut)
-def remove_member(
-    group_id: Id, customer_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy
-) -> GroupOut:
+def remove_member(group_id: Id, customer_id: Id, principal: Member, session: SessionDep, policy: Policy) -> GroupOut:
     """The representative removes a member."""
     me = require_customer(principal)
     group = service.remove_member(
@@ -342,7 +347,7 @@ def remove_member(
 
 
 @router.post("/family-groups/{group_id}/dissolve", response_model=GroupOut)
-def dissolve(group_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> GroupOut:
+def dissolve(group_id: Id, principal: Member, session: SessionDep, policy: Policy) -> GroupOut:
     """The representative ends the group for everyone (history is kept)."""
     me = require_customer(principal)
     group = service.dissolve_by_representative(session, policy, group_id=group_id, customer_id=me, now=utcnow())
@@ -355,7 +360,7 @@ def submit_document(
     group_id: Id,
     customer_id: Id,
     body: DocumentIn,
-    principal: CurrentPrincipal,
+    principal: Member,
     session: SessionDep,
     policy: Policy,
 ) -> DocumentOut:
@@ -382,7 +387,7 @@ def submit_document(
 @router.get("/family-groups/{group_id}/benefits", response_model=BenefitsOut)
 def benefits(
     group_id: Id,
-    principal: CurrentPrincipal,
+    principal: Member,
     session: SessionDep,
     policy: Policy,
     on: Annotated[date | None, Query(alias="date", description="Any day (default: today in Korea).")] = None,
@@ -395,9 +400,7 @@ def benefits(
 
 
 @router.post("/family-groups/{group_id}/what-if", response_model=WhatIfOut)
-def what_if(
-    group_id: Id, body: WhatIfIn, principal: CurrentPrincipal, session: SessionDep, policy: Policy
-) -> WhatIfOut:
+def what_if(group_id: Id, body: WhatIfIn, principal: Member, session: SessionDep, policy: Policy) -> WhatIfOut:
     """ "If your daughter joins, your savings bonus becomes …": the benefit now and after a join or a leave."""
     me = require_customer(principal)
     group, mine = service.readable_group(session, group_id, me)
@@ -423,7 +426,7 @@ def what_if(
 
 
 @router.get("/family-groups/{group_id}/pending", response_model=PendingOut)
-def pending(group_id: Id, principal: CurrentPrincipal, session: SessionDep, policy: Policy) -> PendingOut:
+def pending(group_id: Id, principal: Member, session: SessionDep, policy: Policy) -> PendingOut:
     """For the representative: what each member still has to do (proofs, invitations), one short line each,
     so a family member can help the older members (F4)."""
     me = require_customer(principal)
@@ -457,7 +460,7 @@ def pending(group_id: Id, principal: CurrentPrincipal, session: SessionDep, poli
 
 
 @router.get("/family-groups/{group_id}/history", response_model=list[EventOut])
-def group_history(group_id: Id, principal: CurrentPrincipal, session: SessionDep) -> list[EventOut]:
+def group_history(group_id: Id, principal: Member, session: SessionDep) -> list[EventOut]:
     """Everything that happened to the group, oldest first."""
     me = require_customer(principal)
     service.readable_group(session, group_id, me)
@@ -469,7 +472,7 @@ def group_history(group_id: Id, principal: CurrentPrincipal, session: SessionDep
 
 @backoffice.get("/family-documents", response_model=list[DocumentOut])
 def list_documents(
-    principal: BackOfficePrincipal,
+    principal: BackOfficeReader,
     session: SessionDep,
     status: Annotated[str | None, Query(pattern="^(pending|verified|rejected)$")] = "pending",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -481,7 +484,7 @@ def list_documents(
 
 @backoffice.post("/family-documents/{document_id}/review", response_model=DocumentOut)
 def review_document(
-    document_id: Id, body: ReviewIn, principal: BackOfficePrincipal, session: SessionDep, policy: Policy
+    document_id: Id, body: ReviewIn, principal: BackOfficeWriter, session: SessionDep, policy: Policy
 ) -> DocumentOut:
     """Verify or reject a proof; the member is told, and the group re-checked at once."""
     doc = service.review_document(
@@ -501,7 +504,7 @@ def review_document(
 
 @backoffice.get("/family-groups/{group_id}", response_model=BackOfficeGroupOut)
 def backoffice_group(
-    group_id: Id, principal: BackOfficePrincipal, session: SessionDep, policy: Policy
+    group_id: Id, principal: BackOfficeReader, session: SessionDep, policy: Policy
 ) -> BackOfficeGroupOut:
     """A group with its whole history: memberships (past ones too), documents and events."""
     group = session.get(FamilyGroup, group_id)
@@ -525,7 +528,7 @@ def backoffice_remove(
     group_id: Id,
     customer_id: Id,
     body: RemoveIn,
-    principal: BackOfficePrincipal,
+    principal: BackOfficeWriter,
     session: SessionDep,
     policy: Policy,
 ) -> GroupOut:

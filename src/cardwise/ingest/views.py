@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
@@ -23,6 +23,8 @@ from cardwise.ingest.schemas import (
     TranscriptOut,
 )
 from cardwise.privacy.masking import mask_pii
+from cardwise.security.permissions import allow
+from cardwise.security.principal import Principal
 
 router = APIRouter(tags=["ingestion"])
 
@@ -61,7 +63,9 @@ async def _body(request: Request) -> Any:
         }
     },
 )
-async def post_events(request: Request, session: SessionDep) -> EventsOut:
+async def post_events(
+    request: Request, session: SessionDep, principal: Annotated[Principal, allow("ingest.events")]
+) -> EventsOut:
     """A batch of app and web events. Each event is validated on its own: a malformed one is
     rejected with its reasons and the rest are kept. More than 1,000 events or 1 MiB: 413."""
     body = await _body(request)
@@ -72,9 +76,14 @@ async def post_events(request: Request, session: SessionDep) -> EventsOut:
         raise TooLarge(f"at most {MAX_EVENTS:,} events per batch, got {len(items):,}")
     accepted: list[EventIn] = []
     rejected: list[EventRejection] = []
+    me = principal.customer_id  # a signed-in customer posts events about themself only
     for i, item in enumerate(items):
         try:
-            accepted.append(EventIn.model_validate(item))
+            event = EventIn.model_validate(item)
+            if me is not None and event.customer_id not in (None, me):
+                rejected.append(EventRejection(index=i, errors=["customer_id: not the signed-in customer"]))
+                continue
+            accepted.append(event if me is None else event.model_copy(update={"customer_id": me}))
         except ValidationError as exc:
             rejected.append(
                 EventRejection(
@@ -103,7 +112,9 @@ async def post_events(request: Request, session: SessionDep) -> EventsOut:
     return EventsOut(accepted=len(accepted), rejected=rejected)
 
 
-@router.post("/voc/transcripts", response_model=TranscriptOut, status_code=201)
+@router.post(
+    "/voc/transcripts", response_model=TranscriptOut, status_code=201, dependencies=[allow("ingest.transcripts")]
+)
 def post_transcript(body: TranscriptIn, session: SessionDep) -> TranscriptOut:
     """A call transcript or transfer memo from a speech-to-text system. Personal data (card, resident
     registration, phone and account numbers, e-mail, names) is masked before anything is stored."""

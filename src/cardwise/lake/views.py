@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
 from cardwise.deps import SettingsDep
 from cardwise.lake.schema import TABLES
 from cardwise.lake.store import LakeError, read_manifest
+from cardwise.security.permissions import allow, allowed_lake_tables
+from cardwise.security.principal import Principal
 
 router = APIRouter(tags=["lake"])
 
@@ -28,7 +32,9 @@ class LakeSummary(BaseModel):
 
 
 @router.get("/lake", response_model=LakeSummary)
-def lake_summary(settings: SettingsDep) -> LakeSummary:
+def lake_summary(settings: SettingsDep, principal: Annotated[Principal, allow("lake.read")]) -> LakeSummary:
+    """The lake's tables the caller may query (per-role table permissions, D4), with row counts."""
+    visible = allowed_lake_tables(principal)
     try:
         manifest = read_manifest(settings.lake_dir)
     except LakeError as exc:
@@ -48,6 +54,6 @@ def lake_summary(settings: SettingsDep) -> LakeSummary:
                 columns=[c.name for c in t.columns],
             )
             for t in TABLES
-            if not t.restricted
+            if not t.restricted and t.name in visible
         ],
     )

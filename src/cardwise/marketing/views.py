@@ -20,6 +20,7 @@ from cardwise.marketing.schemas import (
     SingleView,
     TriggerRecord,
 )
+from cardwise.security.permissions import allow, customer_access
 
 router = APIRouter(tags=["marketing"])
 
@@ -37,14 +38,18 @@ def _month(value: str | None) -> date | None:
     return date(int(m.group(1)), int(m.group(2)), 1)
 
 
-@router.get("/customers/{customer_id}/single-view", response_model=SingleView)
+@router.get("/customers/{customer_id}/single-view", response_model=SingleView, dependencies=[customer_access(own=True)])
 def single_view(customer_id: CustomerId, session: SessionDep, month: MonthQuery = None) -> SingleView:
     """The customer on one page: status, life stage, main categories, value, events, trend, risk,
     channels and suggested actions. Precomputed by the monthly batch: one primary-key read."""
     return SingleView.model_validate(service.single_view(session, customer_id, _month(month)))
 
 
-@router.get("/customers/{customer_id}/triggers", response_model=list[TriggerRecord])
+@router.get(
+    "/customers/{customer_id}/triggers",
+    response_model=list[TriggerRecord],
+    dependencies=[customer_access(own=False)],
+)
 def triggers(
     customer_id: CustomerId, session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[TriggerRecord]:
@@ -52,7 +57,7 @@ def triggers(
     return [TriggerRecord.model_validate(t) for t in service.customer_triggers(session, customer_id, limit)]
 
 
-@router.get("/marketing/segments", response_model=list[SegmentDef])
+@router.get("/marketing/segments", response_model=list[SegmentDef], dependencies=[allow("catalog.read")])
 def segments() -> list[SegmentDef]:
     """The lifestyle segments and the categories that define them."""
     cat = load_catalog()
@@ -73,13 +78,13 @@ def segments() -> list[SegmentDef]:
 TargetGroup = Annotated[str, Query(pattern="^(credit|check|simple_pay|sole_proprietor)$")]
 
 
-@router.get("/marketing/segments/summary", response_model=SegmentSummary)
+@router.get("/marketing/segments/summary", response_model=SegmentSummary, dependencies=[allow("marketing.aggregates")])
 def segment_summary(session: SessionDep, target_group: TargetGroup, month: MonthQuery = None) -> SegmentSummary:
     """Per segment of a target group: members and customers per grade 1-7."""
     return SegmentSummary.model_validate(service.segment_summary(session, target_group, _month(month)))
 
 
-@router.get("/marketing/audience", response_model=Audience)
+@router.get("/marketing/audience", response_model=Audience, dependencies=[allow("marketing.audience")])
 def audience(
     session: SessionDep,
     target_group: TargetGroup,
@@ -103,7 +108,7 @@ def audience(
     )
 
 
-@router.get("/marketing/runs", response_model=list[RunOut])
+@router.get("/marketing/runs", response_model=list[RunOut], dependencies=[allow("marketing.aggregates")])
 def runs(session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[RunOut]:
     """The monthly batches: status, duration, what they produced, model metrics."""
     return [

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query
 from cardwise.deps import SessionDep
 from cardwise.merchant import service
 from cardwise.merchant.schemas import MerchantOut
+from cardwise.security.permissions import allow
 
 router = APIRouter(tags=["merchants"])
 
 
-@router.get("/merchants/search", response_model=list[MerchantOut])
+@router.get("/merchants/search", response_model=list[MerchantOut], dependencies=[allow("catalog.read")])
 def search(
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=100, description="Part of the merchant's name.")] = None,

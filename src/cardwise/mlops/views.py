@@ -16,6 +16,7 @@ from cardwise.mlops import lifecycle
 from cardwise.mlops.managed import managed_models
 from cardwise.mlops.models import JobRun
 from cardwise.mlops.monitoring import snapshot
+from cardwise.security.permissions import allow
 
 router = APIRouter(tags=["operations"])
 backoffice = APIRouter(prefix="/backoffice", tags=["back office"])
@@ -86,7 +87,7 @@ def _latest_drift(request: Request) -> dict[str, Any]:
     return {k: json.loads(v) for k, v in (row[0] or {}).items() if isinstance(v, str)}
 
 
-@backoffice.get("/models")
+@backoffice.get("/models", dependencies=[allow("models.read")])
 def models(settings: SettingsDep, request: Request) -> list[dict[str, Any]]:
     """Every managed model: its champion (version, held-out scores, data window) and its decisions."""
     from cardwise.mlops.registry import Registry
@@ -117,7 +118,7 @@ def models(settings: SettingsDep, request: Request) -> list[dict[str, Any]]:
     return out
 
 
-@backoffice.get("/models/{name}/decisions")
+@backoffice.get("/models/{name}/decisions", dependencies=[allow("models.read")])
 def model_decisions(
     name: ModelName, session: SessionDep, settings: SettingsDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> list[dict[str, Any]]:
@@ -143,7 +144,7 @@ def model_decisions(
     ]
 
 
-@backoffice.get("/jobs")
+@backoffice.get("/jobs", dependencies=[allow("models.read")])
 def jobs(
     session: SessionDep,
     job: Annotated[str | None, Query(max_length=64)] = None,

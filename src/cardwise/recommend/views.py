@@ -24,6 +24,7 @@ from cardwise.recommend.schemas import (
     SimilarProducts,
     StageCounts,
 )
+from cardwise.security.permissions import allow, customer_access
 
 router = APIRouter(tags=["recommendations"])
 
@@ -50,6 +51,7 @@ def _json(text: str) -> Response:
 @router.get(
     "/customers/{customer_id}/recommendations",
     response_model=None,
+    dependencies=[customer_access(own=True)],
     responses={200: {"model": Recommendations, "description": "The customer's recommendations."}},
 )
 def recommendations(customer_id: CustomerId, session: SessionDep, month: MonthQuery = None) -> Response:
@@ -62,6 +64,7 @@ def recommendations(customer_id: CustomerId, session: SessionDep, month: MonthQu
 @router.get(
     "/customers/{customer_id}/report",
     response_model=None,
+    dependencies=[customer_access(own=True)],
     responses={200: {"model": Report, "description": "The customer's spend-pattern report."}},
 )
 def report(customer_id: CustomerId, session: SessionDep, month: MonthQuery = None) -> Response:
@@ -73,6 +76,7 @@ def report(customer_id: CustomerId, session: SessionDep, month: MonthQuery = Non
 @router.get(
     "/merchants/{merchant_id}/targets",
     response_model=None,
+    dependencies=[allow("marketing.audience")],
     responses={200: {"model": MerchantTargets, "description": "The merchant's life cycle and audiences."}},
 )
 def merchant_targets(
@@ -96,6 +100,7 @@ def merchant_targets(
 @router.get(
     "/products/{product_id}/similar",
     response_model=None,
+    dependencies=[allow("catalog.read")],
     responses={200: {"model": SimilarProducts, "description": "Products on sale most similar to this one."}},
 )
 def similar_products(product_id: ProductId, session: SessionDep, month: MonthQuery = None) -> Response:
@@ -104,13 +109,15 @@ def similar_products(product_id: ProductId, session: SessionDep, month: MonthQue
     return _json(service.similar_products(session, product_id, _month(month)))
 
 
-@router.get("/recommendations/merchant-stages", response_model=StageCounts)
+@router.get(
+    "/recommendations/merchant-stages", response_model=StageCounts, dependencies=[allow("marketing.aggregates")]
+)
 def merchant_stages(session: SessionDep, month: MonthQuery = None) -> StageCounts:
     """How many merchants are in each life-cycle stage."""
     return StageCounts.model_validate(service.merchants_by_stage(session, _month(month)))
 
 
-@router.get("/recommendations/runs", response_model=list[RunOut])
+@router.get("/recommendations/runs", response_model=list[RunOut], dependencies=[allow("marketing.aggregates")])
 def runs(session: SessionDep, limit: Annotated[int, Query(ge=1, le=200)] = 20) -> list[RunOut]:
     """The monthly recommendation runs: status, duration, what they produced, model metrics."""
     return [

@@ -29,12 +29,13 @@ from cardwise.safety.schemas import (
     PauseOut,
     ReasonOut,
 )
+from cardwise.security.permissions import allow, card_access
 
 router = APIRouter(tags=["card safety"])
 backoffice = APIRouter(prefix="/backoffice", tags=["back office"])
 
 
-@router.post("/authorizations", response_model=AuthorizationOut)
+@router.post("/authorizations", response_model=AuthorizationOut, dependencies=[allow("authorizations.decide")])
 async def authorize(
     request: Request,
     body: AuthorizationIn,
@@ -74,7 +75,7 @@ async def authorize(
     )
 
 
-@router.post("/anomaly", response_model=AnomalyOut)
+@router.post("/anomaly", response_model=AnomalyOut, dependencies=[allow("anomaly.score")])
 def anomaly(body: AnomalyIn, request: Request, session: SessionDep, settings: SettingsDep) -> AnomalyOut:
     """After approval: is this transaction unlike the card holder's usual pattern? "Y" or "N", with reasons."""
     from cardwise.safety.anomaly import load_latest, score_transaction
@@ -125,12 +126,12 @@ def _controls_out(row: CardControl) -> ControlsOut:
     )
 
 
-@router.get("/cards/{card_id}/controls", response_model=ControlsOut)
+@router.get("/cards/{card_id}/controls", response_model=ControlsOut, dependencies=[card_access(write=False)])
 def get_controls(card_id: int, session: SessionDep) -> ControlsOut:
     return _controls_out(service.get_controls(session, card_id))
 
 
-@router.put("/cards/{card_id}/controls", response_model=ControlsOut)
+@router.put("/cards/{card_id}/controls", response_model=ControlsOut, dependencies=[card_access(write=True)])
 def put_controls(card_id: int, body: ControlsIn, session: SessionDep) -> ControlsOut:
     """Replace the card's rules: allowed regions, blocked time windows, blocked categories, limits, channels."""
     row = service.set_controls(
@@ -152,7 +153,9 @@ def _pause_out(p: CardPause) -> PauseOut:
     return PauseOut(pause_id=p.pause_id, card_id=p.card_id, starts_at=p.starts_at, ends_at=p.ends_at, status=p.status)
 
 
-@router.post("/cards/{card_id}/pauses", response_model=PauseOut, status_code=201)
+@router.post(
+    "/cards/{card_id}/pauses", response_model=PauseOut, status_code=201, dependencies=[card_access(write=True)]
+)
 def create_pause(card_id: int, body: PauseIn, session: SessionDep) -> PauseOut:
     """Suspend the card's rules between two moments (a lost/stolen lock stays in force)."""
     pause = service.create_pause(session, card_id=card_id, starts_at=body.starts_at, ends_at=body.ends_at, now=utcnow())
@@ -160,7 +163,7 @@ def create_pause(card_id: int, body: PauseIn, session: SessionDep) -> PauseOut:
     return _pause_out(pause)
 
 
-@router.delete("/cards/{card_id}/pauses/{pause_id}", response_model=PauseOut)
+@router.delete("/cards/{card_id}/pauses/{pause_id}", response_model=PauseOut, dependencies=[card_access(write=True)])
 def cancel_pause(card_id: int, pause_id: int, session: SessionDep) -> PauseOut:
     pause = service.cancel_pause(session, card_id=card_id, pause_id=pause_id)
     session.commit()
@@ -180,7 +183,12 @@ def _report_out(r: LostReport) -> LostReportOut:
     )
 
 
-@router.post("/cards/{card_id}/lost-report", response_model=LostReportOut, status_code=201)
+@router.post(
+    "/cards/{card_id}/lost-report",
+    response_model=LostReportOut,
+    status_code=201,
+    dependencies=[card_access(write=True)],
+)
 def report_lost(card_id: int, body: LostReportIn, session: SessionDep) -> LostReportOut:
     """Report the card lost or stolen: it is locked at once and every authorization is declined."""
     report = service.report_lost(session, card_id=card_id, kind=body.kind)
@@ -188,7 +196,7 @@ def report_lost(card_id: int, body: LostReportIn, session: SessionDep) -> LostRe
     return _report_out(report)
 
 
-@backoffice.get("/lost-reports", response_model=list[LostReportOut])
+@backoffice.get("/lost-reports", response_model=list[LostReportOut], dependencies=[allow("backoffice.read")])
 def list_reports(
     session: SessionDep,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
@@ -198,7 +206,9 @@ def list_reports(
     return [_report_out(r) for r in service.list_reports(session, status=status, limit=limit, offset=offset)]
 
 
-@backoffice.post("/lost-reports/{report_id}/close", response_model=LostReportOut)
+@backoffice.post(
+    "/lost-reports/{report_id}/close", response_model=LostReportOut, dependencies=[allow("backoffice.write")]
+)
 def close_report(report_id: int, body: CloseReportIn, session: SessionDep, settings: SettingsDep) -> LostReportOut:
     report = service.close_report(
         session, report_id=report_id, reissue=body.reissue, pan_key=settings.pan_hmac_key, today=date.today()
