@@ -23,6 +23,10 @@ from cardwise.family.views import router as family_router
 from cardwise.ingest.views import router as ingest_router
 from cardwise.lake.views import router as lake_router
 from cardwise.logging import get_logger
+from cardwise.logs.app import install as install_firewall_and_logs
+from cardwise.logs.app import on_shutdown as logs_shutdown
+from cardwise.logs.app import on_startup as logs_startup
+from cardwise.logs.views import backoffice as logs_backoffice
 from cardwise.marketing.views import router as marketing_router
 from cardwise.merchant.views import router as merchant_router
 from cardwise.mlops.views import backoffice as mlops_backoffice
@@ -36,6 +40,7 @@ from cardwise.safety.anomaly import TrainedAnomalyModel, load_latest
 from cardwise.safety.views import backoffice as safety_backoffice
 from cardwise.safety.views import router as safety_router
 from cardwise.security.auth_views import router as auth_router
+from cardwise.security.events_views import backoffice as security_backoffice
 from cardwise.system.views import router as system_router
 from cardwise.voc.views import router as voc_router
 
@@ -80,6 +85,7 @@ def _load_anomaly_model(settings: Settings) -> TrainedAnomalyModel | None:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    previous_events = logs_startup(app)  # log files in server workers, this app's security-event store
     pool = await _open_pg_pool(app.state.settings)
     app.state.pg_pool = pool
     app.state.anomaly_model = _load_anomaly_model(app.state.settings)
@@ -94,6 +100,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if pool is not None:
         await pool.close()
     engine = getattr(app.state, "engine", None)
+    logs_shutdown(app, previous_events)
     if engine is not None:
         engine.dispose()
 
@@ -144,6 +151,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(family_router, prefix="/v1")
     app.include_router(family_backoffice, prefix="/v1")
     app.include_router(voc_router, prefix="/v1")
+    app.include_router(security_backoffice, prefix="/v1")
+    app.include_router(logs_backoffice, prefix="/v1")
+    install_firewall_and_logs(app, app.state.settings)  # firewall and access log around every route
     app.include_router(privacy_router, prefix="/v1")
     app.include_router(privacy_backoffice, prefix="/v1")
     return app

@@ -58,6 +58,10 @@ voc_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(voc_app, name="voc")
+logs_app = typer.Typer(
+    help="Logs: query the JSON log files with DuckDB, ship them to OpenSearch/Elasticsearch.", no_args_is_help=True
+)
+app.add_typer(logs_app, name="logs")
 app.add_typer(privacy_app, name="privacy")
 console = Console(stderr=True, soft_wrap=True)
 
@@ -75,7 +79,16 @@ def _setup() -> None:
     except Exception as exc:  # invalid environment: say which variable, not a traceback
         console.print(f"[red]error:[/red] invalid configuration: {exc}")
         raise typer.Exit(2) from None
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(
+        settings.log_level,
+        settings.log_format,
+        log_dir=settings.log_dir,
+        max_bytes=settings.log_file_max_mb * 1024 * 1024,
+        backups=settings.log_file_backups,
+    )
+    from cardwise.logs.app import install_cli_event_store
+
+    install_cli_event_store(settings)  # security events of CLI jobs are stored too
 
 
 def _progress() -> Progress:
@@ -808,7 +821,10 @@ def serve(
     if not 1 <= p <= 65535:
         fail("--port must be between 1 and 65535")
     console.print(f"cardwise serving on [bold]http://{h}:{p}[/bold] (API docs at /docs)")
-    uvicorn.run("cardwise.api:create_app", factory=True, host=h, port=p, workers=workers, log_config=None)
+    # access_log off: the app writes its own ECS access lines (cardwise.logs.access).
+    uvicorn.run(
+        "cardwise.api:create_app", factory=True, host=h, port=p, workers=workers, log_config=None, access_log=False
+    )
 
 
 def _train_missing_models(settings: Settings) -> None:
@@ -1170,6 +1186,41 @@ def family_report(
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     console.print(f"report written to {dest}")
+
+
+@logs_app.command("query")
+def logs_query(
+    sql: Annotated[str, typer.Argument(help='SQL over the view `logs`, e.g. "SELECT action, count(*) FROM logs"')],
+    max_rows: Annotated[int, typer.Option(help="Rows shown at most.", min=1, max=100_000)] = 200,
+) -> None:
+    """Query the JSON log files (settings.log_dir/*.jsonl) with DuckDB; columns: see docs/logs-and-waf.md."""
+    from cardwise.logs.query import run_sql
+
+    try:
+        names, rows = run_sql(get_settings().log_dir, sql, max_rows=max_rows)
+    except duckdb.Error as exc:
+        fail(f"query failed: {str(exc).splitlines()[0]}")
+    table = RichTable(*names)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console(soft_wrap=True).print(table)
+
+
+@logs_app.command("ship")
+def logs_ship() -> None:
+    """Ship what the log files gained since the last run to CARDWISE_OPENSEARCH_URL (exactly once)."""
+    from cardwise.logs.shipper import ShipError, ship_job
+
+    settings = get_settings()
+    if not settings.log_search_url:
+        fail("set CARDWISE_OPENSEARCH_URL (or CARDWISE_ELASTICSEARCH_URL) to ship the logs")
+    try:
+        result = ship_job(settings)
+    except ShipError as exc:
+        fail(str(exc))
+    except Exception as exc:  # connection refused, TLS, HTTP errors: one line, no traceback
+        fail(f"shipping failed: {type(exc).__name__}: {str(exc)[:300]}")
+    console.print(f"shipped {result}")
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -1,18 +1,70 @@
-"""One logger setup: JSON lines on stderr, with card and resident numbers redacted on the way out.
+"""One logger setup: ECS JSON lines on stderr and in size-rotated files, secrets and personal data redacted.
 
-Redaction happens in a filter on the handler, so a careless ``log.info(f"... {pan}")`` anywhere in
-the code base still cannot write a card number to disk.
+Every line is an Elastic Common Schema document (``@timestamp`` in UTC, ``log.level``, ``log.logger``,
+``message``, ``ecs.version`` and whatever ECS fields the caller passes as ``extra``, e.g. ``event.action``,
+``source.ip``, ``user.id``), written by the ``ecs-logging`` library. With a ``log_dir`` the same lines go to
+``<log_dir>/cardwise.<host>.<pid>.jsonl`` as well: one file per process, so several server workers and the
+scheduler never rotate each other's file; rotated files keep the ``.jsonl`` suffix
+(``cardwise.<host>.<pid>.1.jsonl``) so ``read_json_auto('<log_dir>/*.jsonl')`` and the shipper see them.
+
+Redaction happens twice on the way out, so a careless ``log.info(f"... {pan}")`` anywhere in the code base
+still cannot write a card number, a resident registration number, a password or a token to disk:
+
+- a filter on the handlers masks personal data in the message and in every ``extra`` value (nested too);
+- the formatter masks the finished document's strings again (exception messages and stack traces are only
+  formatted there) and replaces the value of any secret-looking key (``password``, ``authorization``,
+  ``cookie``, ``token`` …) and anything that looks like a bearer token or JWT with ``[REDACTED]``.
 """
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
+import os
+import re
+import socket
 import sys
+from pathlib import Path
 from typing import Any
 
-from pythonjsonlogger.json import JsonFormatter
+import ecs_logging
 
 from cardwise.privacy.masking import mask_pii
+
+REDACTED = "[REDACTED]"
+# Keys whose values are credentials, wherever they appear (headers, bodies, extras).
+_SECRET_KEY_RE = re.compile(
+    r"(?:.*[_-])?(?:pass|password|passwd|secret|token|jwt|authorization|cookie|set-cookie|api[_-]?key|credentials?)",
+    re.I,
+)
+# A bearer credential or a JWT (three base64url parts, the first two starting with '{"' encoded) in free text.
+_SECRET_TEXT_RE = re.compile(
+    r"(?i:bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}|eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"
+)
+# Fields that are never personal data and must keep their exact form.
+_KEEP_AS_IS = frozenset({"@timestamp", "ecs.version", "log.level"})
+_HANDLER_MARK = "_cardwise_handler"
+FILE_PREFIX = "cardwise"
+
+
+def redact_text(text: str) -> str:
+    """``text`` with card, resident, phone and account numbers masked and bearer tokens or JWTs removed."""
+    if "eyJ" in text or "earer" in text or "asic" in text:
+        text = _SECRET_TEXT_RE.sub(REDACTED, text)
+    return mask_pii(text)
+
+
+def redact(value: Any, key: str = "") -> Any:
+    """A copy of ``value`` (str, dict, list …) with secrets replaced and personal data masked."""
+    if key and _SECRET_KEY_RE.fullmatch(key.rpartition(".")[2]):
+        return REDACTED if value not in (None, "", [], {}) else value
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
 
 
 class RedactingFilter(logging.Filter):
@@ -22,32 +74,99 @@ class RedactingFilter(logging.Filter):
             record.args = None
         record.__dict__.pop("color_message", None)  # uvicorn's ANSI-coloured duplicate of the message
         if isinstance(record.msg, str):
-            record.msg = mask_pii(record.msg)
+            record.msg = redact_text(record.msg)
         for key, value in list(record.__dict__.items()):
-            if key not in _STANDARD_ATTRS and isinstance(value, str):
-                setattr(record, key, mask_pii(value))
+            if key not in _STANDARD_ATTRS and isinstance(value, str | dict | list | tuple):
+                setattr(record, key, redact(value, key))
         return True
 
 
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
-        formatter: logging.Formatter = JsonFormatter(
-            "{asctime}{levelname}{name}{message}",
-            style="{",
-            rename_fields={"asctime": "@timestamp", "levelname": "log.level", "name": "log.logger"},
-            json_ensure_ascii=False,
-        )
-    else:
-        formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-    handler.setFormatter(formatter)
-    handler.addFilter(RedactingFilter())
+class EcsFormatter(ecs_logging.StdlibFormatter):
+    """ECS documents with Korean kept readable and every string redacted once more after formatting."""
+
+    def __init__(self) -> None:
+        # log.origin and process cost time on every line and say little in a JSON log store.
+        super().__init__(exclude_fields=["log.origin", "process", "log.original"], ensure_ascii=False)
+
+    def format_to_ecs(self, record: logging.LogRecord) -> dict[str, Any]:
+        doc = super().format_to_ecs(record)
+        return {k: v if k in _KEEP_AS_IS else redact(v, k) for k, v in doc.items()}
+
+
+def log_file_name(host: str | None = None, pid: int | None = None) -> str:
+    host = re.sub(r"[^A-Za-z0-9-]", "-", host or socket.gethostname())[:40] or "host"
+    return f"{FILE_PREFIX}.{host}.{pid or os.getpid()}.jsonl"
+
+
+def _rotated_name(default_name: str) -> str:
+    # RotatingFileHandler appends ".N"; move the number before the suffix so every file ends in .jsonl.
+    stem, _, n = default_name.rpartition(".")
+    base = stem.removesuffix(".jsonl")
+    return f"{base}.{n}.jsonl"
+
+
+def _file_handler(log_dir: Path, max_bytes: int, backups: int) -> logging.Handler:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(
+        log_dir / log_file_name(), maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True
+    )
+    handler.namer = _rotated_name
+    return handler
+
+
+def configure_logging(
+    level: str = "INFO",
+    fmt: str = "json",
+    *,
+    log_dir: Path | None = None,
+    max_bytes: int = 50 * 1024 * 1024,
+    backups: int = 10,
+) -> None:
+    """The process's log setup (CLI, server workers): stderr, plus rotating ECS files under ``log_dir``.
+
+    Replaces only handlers it installed itself, so a test harness's handlers (pytest's caplog, the
+    test session's log file) survive a reconfiguration.
+    """
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_dir is not None:
+        handlers.append(_file_handler(log_dir, max_bytes, backups))
+    for i, handler in enumerate(handlers):
+        if fmt == "json" or i > 0:  # files are always JSON: they are parsed, shipped and purged by field
+            handler.setFormatter(EcsFormatter())
+        else:
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.addFilter(RedactingFilter())
+        setattr(handler, _HANDLER_MARK, True)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
+        root.removeHandler(old)
+        old.close()
+    for handler in handlers:
+        root.addHandler(handler)
     root.setLevel(level.upper())
+
+
+def is_configured() -> bool:
+    """True once :func:`configure_logging` (or a harness standing in for it) has set up the root logger."""
+    return any(getattr(h, _HANDLER_MARK, False) or getattr(h, "_cardwise_harness", False) for h in _root_handlers())
+
+
+def _root_handlers() -> list[logging.Handler]:
+    return list(logging.getLogger().handlers)
+
+
+def ecs_file_handler(path: Path) -> logging.Handler:
+    """A plain (non-rotating) ECS file handler with the redaction filter, for harnesses such as the tests'
+    session log; it is not replaced by :func:`configure_logging`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(EcsFormatter())
+    handler.addFilter(RedactingFilter())
+    handler._cardwise_harness = True  # type: ignore[attr-defined]
+    return handler
 
 
 def get_logger(name: str) -> logging.Logger:

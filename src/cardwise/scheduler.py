@@ -170,6 +170,13 @@ def compact_job(settings: Settings) -> int:
     return compact(settings.lake_dir)
 
 
+def ship_logs_job(settings: Settings) -> dict[str, Any] | None:
+    """Every minute: the JSON log files to OpenSearch, when CARDWISE_OPENSEARCH_URL is set (L1)."""
+    from cardwise.logs.shipper import ship_job
+
+    return ship_job(settings)
+
+
 def _drift(settings: Settings) -> dict[str, str]:
     from cardwise.mlops.monitoring import drift_job
 
@@ -199,6 +206,7 @@ JOBS: tuple[Job, ...] = (
     Job("clusters", cluster_job, "cron", {"month": "1,4,7,10", "day": 1, "hour": 3}, "quarterly cluster analysis"),
     Job("retrain_check", retrain_check_job, "cron", {"minute": 20}, "retrain models whose data grew"),
     Job("drift", _drift, "cron", {"hour": 5, "minute": 10}, "input drift of every champion (PSI)"),
+    Job("ship_logs", ship_logs_job, "interval", {"minutes": 1}, "log files to the search engine, if configured"),
     Job("retention", retention_job, "cron", {"hour": 4, "minute": 40}, "delete what is past its retention"),
 )
 

@@ -71,6 +71,9 @@ def metrics(request: Request) -> Response:
     for model, report in _latest_drift(request).items():
         for feature, row in report.get("features", {}).items():
             drift.labels(model, feature).set(row["psi"])
+    from cardwise.security.alarms import add_alarm_metrics
+
+    add_alarm_metrics(reg, get_engine(request))  # cardwise_security_alarms_total{kind}, from the store
     return Response(generate_latest(reg), media_type=CONTENT_TYPE_LATEST)
 
 

@@ -73,7 +73,8 @@ def deliver_one(session: Session, message_id: int, channels: dict[str, Channel],
     contact = session.get(CustomerContact, msg.customer_id) if msg.customer_id is not None else None
     out = Outgoing(
         dedupe_key=msg.dedupe_key,
-        to_email=contact.email if contact else None,
+        # Messages to staff (security alarms) carry their address; customers' come from their contact.
+        to_email=contact.email if contact else (msg.payload or {}).get("to_email"),
         to_phone=contact.phone if contact else None,
         subject=msg.subject,
         body=msg.body,
