@@ -203,6 +203,7 @@ def process(session: Session, settings: Settings, *, request_id: int, actor: str
         db = erasure.erase_in_db(conn, customer_id, now=now)
         files = erase_files(settings, [customer_id])
         req.outcome = {"database": db, **files}
+        req.customer_id = None  # the request stays as a processing record, named by subject_ref only
     req.status = "completed"
     req.completed_at = now
     session.flush()
