@@ -18,7 +18,10 @@ class OutboxMessage(Base):
     """A message written in the same transaction as the event that caused it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        Index("ix_outbox_kind_created", "kind", "created_at"),  # the back office's alert lists, newest first
+    )
     message_id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )

@@ -74,6 +74,16 @@ class Authorization(Base):
             postgresql_where=text("NOT approved"),
             sqlite_where=text("NOT approved"),
         ),
+        # The back office's payment log: keyset pages newest first, all or declined only, or by merchant.
+        Index("ix_authorizations_requested", "requested_at", "authorization_id"),
+        Index(
+            "ix_authorizations_declined_requested",
+            "requested_at",
+            "authorization_id",
+            postgresql_where=text("NOT approved"),
+            sqlite_where=text("NOT approved"),
+        ),
+        Index("ix_authorizations_merchant_requested", "merchant_id", "requested_at"),
     )
     authorization_id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
