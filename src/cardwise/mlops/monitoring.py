@@ -165,8 +165,9 @@ def snapshot(engine: Engine) -> dict[str, Any]:
             }
             for d in conn.execute(select(ModelDecision).order_by(ModelDecision.decision_id)).all()
         ]
+        # By the payment's time: (requested_at, id) is indexed for the payment log; created_at is not.
         approved_24h = conn.execute(
-            select(func.count()).where(Authorization.approved, Authorization.created_at >= since)
+            select(func.count()).where(Authorization.approved, Authorization.requested_at >= since)
         ).scalar_one()
         anomaly_alerts_24h = conn.execute(
             select(func.count()).where(OutboxMessage.kind == "anomaly_alert", OutboxMessage.created_at >= since)
