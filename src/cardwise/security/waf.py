@@ -78,6 +78,15 @@ def _jwt_account(token: str, keys: tuple[str, ...], algorithm: str) -> str | Non
     return f"user:{str(claims['sub'])[:120]}"
 
 
+def _storage(url: str) -> Any:
+    """The limits library's async storage for ``url`` (memory://, redis://…); Redis through redis-py's asyncio
+    client, the one dependency the platform has for it."""
+    url = url if url.startswith("async+") else f"async+{url}"
+    if url.startswith(("async+redis", "async+rediss")):
+        return storage_from_string(url, implementation="redispy")
+    return storage_from_string(url)
+
+
 class AccountAddresses:
     """Which addresses each account used within a window, in this process (bounded, least recent first out)."""
 
@@ -111,8 +120,7 @@ class FirewallMiddleware:
         self.enabled = settings.waf_enabled
         self.store = store
         self.rules = rules or cached_rules(settings.waf_rules_path)
-        url = settings.waf_storage_url
-        self.limiter = MovingWindowRateLimiter(storage_from_string(url if url.startswith("async+") else f"async+{url}"))
+        self.limiter = MovingWindowRateLimiter(_storage(settings.waf_storage_url))
         secret = getattr(settings, "jwt_secret", None)
         self.jwt_keys: tuple[str, ...] = tuple(k for k in [secret, *getattr(settings, "jwt_previous_secrets", [])] if k)
         self.jwt_algorithm: str = getattr(settings, "jwt_algorithm", None) or "HS256"
