@@ -37,7 +37,10 @@ log = get_logger("cardwise.security.alarms")
 SECURITY_ALARMS = Counter("cardwise_security_alarms", "Security alarms raised, by alarm rule", ["kind"])
 
 _INSERT_ONCE = {
-    name: dialect_insert(SecurityAlarm.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"])  # type: ignore[arg-type]
+    # RETURNING tells whether this call inserted (rowcount is -1 on PostgreSQL with implicit RETURNING).
+    name: dialect_insert(SecurityAlarm.__table__)  # type: ignore[arg-type]
+    .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    .returning(SecurityAlarm.__table__.c.alarm_id)
     for name, dialect_insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
 
@@ -131,8 +134,8 @@ class AlarmEvaluator:
                     "threshold": alarm.threshold,
                     "detail": detail,
                 },
-            ).rowcount
-            if inserted != 1:
+            ).first()
+            if inserted is None:
                 return False
             enqueue(
                 session,
