@@ -74,11 +74,9 @@ def _walk(session: Session, f: bo.PaymentFilter, lake: Path | None = None) -> li
     raise AssertionError("paging did not end")
 
 
-def _expected(rows: list[Authorization], keep: object = lambda a: True) -> list[int]:
-    chosen = [a for a in rows if keep(a)]  # type: ignore[operator]
-    return [
-        a.authorization_id for a in sorted(chosen, key=lambda a: (a.requested_at, a.authorization_id), reverse=True)
-    ]
+def _expected(rows: list[Authorization], keep: Callable[[Authorization], bool] = lambda a: True) -> list[int]:
+    chosen = sorted((a for a in rows if keep(a)), key=lambda a: (a.requested_at, a.authorization_id), reverse=True)
+    return [a.authorization_id for a in chosen]
 
 
 def _window() -> bo.PaymentFilter:
