@@ -43,6 +43,7 @@ from cardwise.security.auth_views import router as auth_router
 from cardwise.security.events_views import backoffice as security_backoffice
 from cardwise.system.views import router as system_router
 from cardwise.voc.views import router as voc_router
+from cardwise.web.app import install as install_pages
 
 log = get_logger(__name__)
 
@@ -156,4 +157,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_firewall_and_logs(app, app.state.settings)  # firewall and access log around every route
     app.include_router(privacy_router, prefix="/v1")
     app.include_router(privacy_backoffice, prefix="/v1")
+    install_pages(app)  # server-rendered pages, static files, HTML error pages (cardwise.web)
     return app

@@ -20,6 +20,7 @@ from rich.table import Table as RichTable
 from cardwise.config import Settings, get_settings
 from cardwise.logging import configure_logging
 from cardwise.privacy.dsr_cli import privacy_app
+from cardwise.web.cli import web_app
 
 app = typer.Typer(
     help="cardwise: customer-data and AI platform for card issuers.",
@@ -63,6 +64,7 @@ logs_app = typer.Typer(
 )
 app.add_typer(logs_app, name="logs")
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(web_app, name="web")
 console = Console(stderr=True, soft_wrap=True)
 
 

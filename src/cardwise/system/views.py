@@ -21,7 +21,7 @@ class Health(BaseModel):
 
 @router.get("/", include_in_schema=False)
 def root() -> RedirectResponse:
-    return RedirectResponse("/docs")
+    return RedirectResponse("/home")  # the pages (cardwise.web); the API's documentation is at /docs
 
 
 @router.get("/healthz", response_model=Health)
