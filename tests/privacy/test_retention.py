@@ -23,6 +23,7 @@ from cardwise.safety.models import Authorization
 
 NOW = datetime(2024, 1, 15, 3, 0, tzinfo=UTC)  # 12:00 in Seoul
 WEB_CUTOFF_LOCAL = datetime(2023, 10, 15, 12, 0)  # 3 months before, Seoul wall-clock (the lake's time)
+EVERYTHING = {"include_synthetic": True}  # the test lake is synthetic; these tests treat it as real data
 
 
 def test_the_packaged_policy_loads_and_bad_policies_list_every_problem(tmp_path: Path) -> None:
@@ -124,10 +125,17 @@ def test_retention_destroys_what_expired_and_nothing_younger(env) -> None:  # ty
     policy = load_policy()
     with env.engine.begin() as conn:  # a dry run first: counts, no change
         dry = run_retention(conn, policy=policy, now=NOW, lake=env.settings.lake_dir, log_dir=env.settings.log_dir,
-                            dry_run=True)  # fmt: skip
+                            dry_run=True, include_synthetic=True)  # fmt: skip
     assert _state(env) == before
     with env.engine.begin() as conn:
-        done = run_retention(conn, policy=policy, now=NOW, lake=env.settings.lake_dir, log_dir=env.settings.log_dir)
+        done = run_retention(
+            conn,
+            policy=policy,
+            now=NOW,
+            lake=env.settings.lake_dir,
+            log_dir=env.settings.log_dir,
+            include_synthetic=True,
+        )
     got = {(d.kind, d.location, d.place): d.rows for d in done}
     assert got == {(d.kind, d.location, d.place): d.rows for d in dry}
     after = _state(env)
@@ -151,7 +159,25 @@ def test_retention_destroys_what_expired_and_nothing_younger(env) -> None:  # ty
         assert web.cutoff == datetime(2023, 10, 15, 3, 0, tzinfo=UTC) and web.rows_destroyed == old_events
     # A second run the same day finds nothing more.
     with env.engine.begin() as conn:
-        again = run_retention(conn, policy=policy, now=NOW, lake=env.settings.lake_dir, log_dir=env.settings.log_dir)
+        again = run_retention(
+            conn,
+            policy=policy,
+            now=NOW,
+            lake=env.settings.lake_dir,
+            log_dir=env.settings.log_dir,
+            include_synthetic=True,
+        )
     assert sum(d.rows for d in again) == 0
     with Session(env.engine) as s:
         assert s.execute(select(func.count()).select_from(RetentionRun)).scalar_one() == 2 * len(done)
+
+
+def test_a_synthetic_lake_keeps_its_generated_files_unless_asked(env) -> None:  # type: ignore[no-untyped-def]
+    """The demo lake is 2022-2023 data generated for made-up people: the daily job must not wipe it."""
+    before = _app_events(env.settings.lake_dir)
+    with env.engine.begin() as conn:
+        done = run_retention(
+            conn, policy=load_policy(), now=NOW, lake=env.settings.lake_dir, log_dir=env.settings.log_dir
+        )
+    assert _app_events(env.settings.lake_dir) == before
+    assert all(d.rows == 0 for d in done if d.location == "lake")

@@ -154,6 +154,9 @@ def rotate_keys(
 def retention(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be destroyed; change nothing.")] = False,
     now: Annotated[str | None, typer.Option(help="Pretend it is this moment (ISO, with a zone).")] = None,
+    include_synthetic: Annotated[
+        bool, typer.Option("--include-synthetic", help="Also the generated files of a synthetic lake.")
+    ] = False,
 ) -> None:
     """Destroy what is past its retention period (privacy/retention.yaml), or show it with --dry-run."""
     from cardwise.db.engine import session_scope
@@ -178,6 +181,7 @@ def retention(
                 lake=settings.lake_dir,
                 log_dir=settings.log_dir,
                 dry_run=dry_run,
+                include_synthetic=include_synthetic,
             )
     finally:
         engine.dispose()

@@ -228,7 +228,9 @@ RowFilter = Callable[[str, pa.Table], pa.Array | None]
 """(table name, rows) → a boolean mask of the rows to destroy, or None when the table is not concerned."""
 
 
-def rewrite_lake(lake: Path, destroy: RowFilter, tables: Iterable[str] | None = None) -> dict[str, int]:
+def rewrite_lake(
+    lake: Path, destroy: RowFilter, tables: Iterable[str] | None = None, *, skip: Callable[[str], bool] | None = None
+) -> dict[str, int]:
     """Rewrite every lake file (of ``tables``, default all) holding rows ``destroy`` selects, without them;
     then the manifest.
 
@@ -240,6 +242,8 @@ def rewrite_lake(lake: Path, destroy: RowFilter, tables: Iterable[str] | None = 
     destroyed: dict[str, int] = {}
     for name in (n for n in TABLES_BY_NAME if n in wanted):
         for path in sorted(table_dir(lake, TABLES_BY_NAME[name]).glob("**/*.parquet")):
+            if skip is not None and skip(str(path.relative_to(lake))):
+                continue
             rows = pq.ParquetFile(path).read()
             mask = destroy(name, rows)
             n = 0 if mask is None else int(pc.sum(mask).as_py() or 0)

@@ -156,7 +156,22 @@ def _db(conn: Connection, place: Place, cutoff: datetime, *, dry_run: bool) -> i
     return counts.get(t.name, 0)
 
 
-def _lake(lake: Path, places: list[Place], cutoff: datetime, *, dry_run: bool) -> dict[str, int]:
+def synthetic_files(lake: Path) -> set[str]:
+    """The generated files of a synthetic lake (its manifest names a generator preset): made-up people,
+    not personal data, so retention leaves them alone unless asked; rows the platform ingested are real."""
+    from cardwise.lake.store import read_manifest
+
+    manifest = read_manifest(lake)
+    files = manifest.get("files")
+    if "preset" not in manifest or not isinstance(files, list):
+        return set()
+    return {str(f["path"]) for f in files}
+
+
+def _lake(
+    lake: Path, places: list[Place], cutoff: datetime, *, dry_run: bool, include_synthetic: bool
+) -> dict[str, int]:
+    exempt = set() if include_synthetic else synthetic_files(lake)
     local = cutoff.astimezone(SEOUL).replace(tzinfo=None)
     columns = {p.table: p.column for p in places}
     scalar = pa.scalar(local, pa.timestamp("us"))
@@ -176,10 +191,12 @@ def _lake(lake: Path, places: list[Place], cutoff: datetime, *, dry_run: bool) -
         out: dict[str, int] = {}
         for name in columns:
             for path in table_dir(lake, TABLES_BY_NAME[name]).glob("**/*.parquet"):
+                if str(path.relative_to(lake)) in exempt:
+                    continue
                 mask = destroy(name, pq.ParquetFile(path).read(columns=[columns[name]]))
                 out[name] = out.get(name, 0) + (0 if mask is None else int(pc.sum(mask).as_py() or 0))
         return out
-    return erasure.rewrite_lake(lake, destroy, list(columns))
+    return erasure.rewrite_lake(lake, destroy, list(columns), skip=exempt.__contains__)
 
 
 def _timestamp(obj: dict[str, Any]) -> datetime | None:
@@ -229,10 +246,13 @@ def run_retention(
     lake: Path | None,
     log_dir: Path | None,
     dry_run: bool = False,
+    include_synthetic: bool = False,
 ) -> list[Destroyed]:
     """Destroy everything past its retention as of ``now`` and record the run (not on a dry run).
 
-    Database deletes happen in the caller's transaction; lake and log files are rewritten file by file."""
+    Database deletes happen in the caller's transaction; lake and log files are rewritten file by file.
+    The generated files of a synthetic lake are left alone unless ``include_synthetic`` (see
+    :func:`synthetic_files`): the demo's 2022-2023 data would otherwise be gone on the first day."""
     done: list[Destroyed] = []
     for kind in policy.kinds:
         cutoff = kind.cutoff(now)
@@ -247,7 +267,7 @@ def run_retention(
             elif place.location == "logs" and log_dir is not None:
                 done.append(Destroyed(kind.name, "logs", str(log_dir), cutoff, _logs(log_dir, cutoff, dry_run=dry_run)))
         if lake_places and lake is not None and (lake / "_manifest.json").exists():
-            got = _lake(lake, lake_places, cutoff, dry_run=dry_run)
+            got = _lake(lake, lake_places, cutoff, dry_run=dry_run, include_synthetic=include_synthetic)
             for place in lake_places:
                 done.append(
                     Destroyed(kind.name, "lake", f"{place.table}.{place.column}", cutoff, got.get(place.table, 0))
