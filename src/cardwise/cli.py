@@ -410,6 +410,20 @@ def safety_clusters(
     console.print(f"run {run_id} written to {target}")
 
 
+@safety_app.command("distribution")
+def safety_distribution() -> None:
+    """Score the lake's newest month with the serving anomaly model; keep the histogram for the back office."""
+    from cardwise.safety.reports import refresh_from_settings
+
+    settings = get_settings()
+    with console.status("scoring the newest month"):
+        try:
+            target = refresh_from_settings(settings)
+        except (ValueError, FileNotFoundError) as exc:
+            fail(str(exc))
+    console.print(f"anomaly score distribution written to {target}")
+
+
 @safety_app.command("switch-pauses")
 def switch_pauses_cmd() -> None:
     """Start and end card pauses that are due (the scheduler runs this every minute; cron can too)."""

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 import numpy as np
 
+from cardwise.config import Settings
 from cardwise.safety.anomaly import TrainedAnomalyModel, load_frame
 from cardwise.safety.clusters import ClusterProfile, ClusterRun
 
@@ -78,10 +79,11 @@ def anomaly_distribution(
 
 def refresh_distribution(con: duckdb.DuckDBPyConnection, model: TrainedAnomalyModel, reports_dir: Path) -> Path:
     """Compute the distribution for the lake's newest month and keep it for the back office."""
-    newest = con.execute("SELECT max(ts)::DATE FROM transactions").fetchone()
-    if newest is None or newest[0] is None:
+    # fetchall: an unfinished single-row result would block the next query on this connection
+    newest = con.execute("SELECT max(ts)::DATE FROM transactions").fetchall()[0][0]
+    if newest is None:
         raise ValueError("the lake has no transactions")
-    data = anomaly_distribution(con, model, month=newest[0])
+    data = anomaly_distribution(con, model, month=newest)
     target = reports_dir / DISTRIBUTION_FILE
     _write_json(target, data)
     return target
@@ -154,3 +156,29 @@ def load_run(reports_dir: Path, run_id: str) -> ClusterRun:
         ],
         members={int(c): int(k) for c, k in d.get("members", {}).items()},
     )
+
+
+def serving_model(settings: Settings) -> TrainedAnomalyModel:
+    """The model that scores authorizations: the registry's champion, else the newest trained file."""
+    from cardwise.mlops.lifecycle import load_champion
+    from cardwise.safety.anomaly import load_latest
+
+    try:
+        champion = load_champion(settings, "anomaly")
+    except Exception:  # no or broken registry: the file model, as the server does
+        champion = None
+    if champion is not None:
+        return champion[1]
+    return load_latest(settings.models_dir)
+
+
+def refresh_from_settings(settings: Settings) -> Path:
+    """The distribution for the lake's newest month with the serving model (CLI and back-office button)."""
+    from cardwise.lake.store import connect
+
+    model = serving_model(settings)
+    con = connect(settings.lake_dir)
+    try:
+        return refresh_distribution(con, model, settings.data_dir / "reports")
+    finally:
+        con.close()
