@@ -20,6 +20,7 @@ from rich.table import Table as RichTable
 from cardwise.config import Settings, get_settings
 from cardwise.logging import configure_logging
 from cardwise.privacy.dsr_cli import privacy_app
+from cardwise.security.auth_cli import ensure_demo_users, users_app
 from cardwise.web.cli import web_app
 
 app = typer.Typer(
@@ -65,6 +66,7 @@ logs_app = typer.Typer(
 app.add_typer(logs_app, name="logs")
 app.add_typer(privacy_app, name="privacy")
 app.add_typer(web_app, name="web")
+app.add_typer(users_app, name="users")
 console = Console(stderr=True, soft_wrap=True)
 
 
@@ -917,6 +919,7 @@ def demo(
     _run_missing_voc(settings)
     _run_missing_marketing(settings)
     _run_missing_recommendations(settings)
+    ensure_demo_users(settings)  # sign-in is required: print the demo users' passwords once
     serve(host=host, port=port, workers=1)
 
 
