@@ -42,6 +42,10 @@ def postgres_url() -> str | None:
 
 
 # --- logs and the end-of-session PAN/RRN scan (issue 11, tests/pii_scan.py) -----------------------------------
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "fuzz: schemathesis over the OpenAPI schema (time-boxed, in the normal suite)")
+
+
 _SESSION_LOG: dict[str, Path] = {}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request
 from sqlalchemy import select
 
 from cardwise.core.errors import Invalid, NotFound
@@ -209,7 +209,12 @@ def list_reports(
 @backoffice.post(
     "/lost-reports/{report_id}/close", response_model=LostReportOut, dependencies=[allow("backoffice.write")]
 )
-def close_report(report_id: int, body: CloseReportIn, session: SessionDep, settings: SettingsDep) -> LostReportOut:
+def close_report(
+    report_id: Annotated[int, Path(gt=0, le=2**63 - 1)],  # a larger id overflowed the database: 500
+    body: CloseReportIn,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> LostReportOut:
     report = service.close_report(
         session, report_id=report_id, reissue=body.reissue, pan_key=settings.pan_hmac_key, today=date.today()
     )
