@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cardwise.core.errors import DomainError
 from cardwise.logging import get_logger
-from cardwise.web import customer, session_pages
+from cardwise.web import agent, analyst, backoffice, customer, session_pages
 from cardwise.web.i18n import N_
 from cardwise.web.templating import render
 
@@ -36,7 +36,7 @@ PAGE_PREFIXES: tuple[str, ...] = (
     "/analyst",
 )
 API_PREFIXES: tuple[str, ...] = ("/v1/", "/docs", "/redoc", "/openapi.json", "/healthz", "/metrics", "/static/")
-ROUTERS = [session_pages.router, customer.router]
+ROUTERS = [session_pages.router, customer.router, backoffice.router, agent.router, analyst.router]
 
 ERROR_TITLES = {
     400: N_("The request could not be handled"),

@@ -16,12 +16,19 @@ class NavItem:
 
 
 _CUSTOMER = frozenset({"customer"})
+_BACK_OFFICE = frozenset({"agent", "auditor", "admin"})
 
 NAV: list[NavItem] = [
     NavItem(N_("My cards"), "/my/cards", _CUSTOMER),
     NavItem(N_("Alerts"), "/my/alerts", _CUSTOMER),
     NavItem(N_("Spending report"), "/my/report", _CUSTOMER),
     NavItem(N_("Family"), "/my/family", _CUSTOMER),
+    # Staff: the back office (agents, auditors, admins) and the analyst portal (web/backoffice.py, analyst.py).
+    NavItem(N_("Back office"), "/backoffice", _BACK_OFFICE),
+    NavItem(N_("Payment log"), "/backoffice/payments", _BACK_OFFICE),
+    NavItem(N_("Clusters"), "/backoffice/clusters", _BACK_OFFICE),
+    NavItem(N_("Anomalies"), "/backoffice/anomaly", _BACK_OFFICE),
+    NavItem(N_("Analyst portal"), "/analyst", frozenset({"analyst", "admin"})),
 ]
 
 
