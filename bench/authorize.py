@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from bench_auth import bench_headers  # bench/ is the script's directory
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
@@ -158,14 +159,16 @@ def bench_in_process(url: str, reqs: list[dict[str, object]]) -> dict[str, float
     }
 
 
-async def _fire(base: str, reqs: list[dict[str, object]], concurrency: int) -> tuple[list[float], int, float]:
+async def _fire(
+    base: str, reqs: list[dict[str, object]], concurrency: int, headers: dict[str, str]
+) -> tuple[list[float], int, float]:
     lat: list[float] = []
     errors = 0
     queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
     for r in reqs:
         queue.put_nowait(r)
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30, headers=headers) as client:
 
         async def worker() -> None:
             nonlocal errors
@@ -194,6 +197,7 @@ init = function(args)
   run = math.random(1, 1000000000)
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = auth
 end
 request = function()
   counter = counter + 1
@@ -206,7 +210,9 @@ end
 """
 
 
-def _wrk(base: str, reqs: list[dict[str, object]], concurrency: int, seconds: int) -> dict[str, object]:
+def _wrk(
+    base: str, reqs: list[dict[str, object]], concurrency: int, seconds: int, headers: dict[str, str]
+) -> dict[str, object]:
     """wrk (C, one thread) drives the load so the client does not eat the server's CPU."""
     tokens = sorted({str(r["card_token"]) for r in reqs})[:5000]
     merchants = sorted({int(r["merchant_id"]) for r in reqs})[:5000]  # type: ignore[call-overload]
@@ -219,6 +225,7 @@ def _wrk(base: str, reqs: list[dict[str, object]], concurrency: int, seconds: in
         + ",".join(map(str, merchants))
         + "}\n"
         + f'now = "{PAYMENT_TIME.isoformat()}"\n'
+        + f'auth = "{headers["Authorization"]}"\n'
         + _WRK_SCRIPT
     )
     subprocess.run(["wrk", "-t1", "-c4", "-d3s", "-s", str(script), base], capture_output=True, check=True)  # warm-up
@@ -271,12 +278,13 @@ def bench_http(
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
+        headers = bench_headers(url, base, "switch")  # the payment switch's service user
         if shutil.which("wrk"):
-            result: dict[str, object] = dict(_wrk(base, reqs, concurrency, seconds))
+            result: dict[str, object] = dict(_wrk(base, reqs, concurrency, seconds, headers))
         else:  # a Python client shares the two cores with the server: its figures are lower bounds
             warm = min(500, len(reqs) // 10)
-            asyncio.run(_fire(base, reqs[:warm], concurrency))
-            lat, errors, secs = asyncio.run(_fire(base, reqs[warm:], concurrency))
+            asyncio.run(_fire(base, reqs[:warm], concurrency, headers))
+            lat, errors, secs = asyncio.run(_fire(base, reqs[warm:], concurrency, headers))
             result = {
                 "http_per_s": round(len(lat) / secs),
                 "http_p50_ms": round(pct(lat, 0.5), 2),

@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from bench_auth import bench_headers  # bench/ is the script's directory
 from sqlalchemy import select
 
 from cardwise.config import Settings
@@ -136,6 +137,8 @@ def main() -> None:
         when = datetime(2023, 11, 3, 3, 0, tzinfo=UTC)
         started = time.monotonic()
         sent = 0
+        switch = bench_headers(url, api, "switch")  # authorizations come from the payment switch
+        collector = bench_headers(url, api, "ingest")  # events from the collector
         with httpx.Client(base_url=api, timeout=10) as client:
             while time.monotonic() - started < args.seconds:
                 due = started + sent / args.rate
@@ -143,7 +146,7 @@ def main() -> None:
                     time.sleep(wait)
                 r = client.post(
                     "/v1/authorizations",
-                    headers={"Idempotency-Key": uuid.uuid4().hex},
+                    headers={"Idempotency-Key": uuid.uuid4().hex, **switch},
                     json={
                         "card_token": rng.choice(cards),
                         "amount_krw": rng.randint(1_000, 200_000),
@@ -176,7 +179,7 @@ def main() -> None:
             ]
             events, t0 = 0, time.monotonic()
             while time.monotonic() - t0 < 10:
-                events += client.post("/v1/events", json={"events": batch}).json()["accepted"]
+                events += client.post("/v1/events", json={"events": batch}, headers=collector).json()["accepted"]
             events_per_s = events / (time.monotonic() - t0)
         figures = {
             "authorizations": sent,

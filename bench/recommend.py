@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 import httpx
+from bench_auth import bench_headers  # bench/ is the script's directory
 from sqlalchemy import text
 
 from cardwise.config import Settings
@@ -54,9 +55,9 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] if len(values) > 10 else max(values)
 
 
-async def _load(url: str, paths: list[str]) -> list[float]:
+async def _load(url: str, paths: list[str], headers: dict[str, str]) -> list[float]:
     latencies: list[float] = []
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=10, headers=headers) as client:
         for path in paths:
             t = time.perf_counter()
             r = await client.get(path)
@@ -158,15 +159,24 @@ def main() -> None:
             ids = [int(r["customer_id"]) for r in result.recommendations]
             merchants = [int(m["merchant_id"]) for m in result.merchants]
             rng = random.Random(0)
-            asyncio.run(_load(base_url, [f"/v1/customers/{rng.choice(ids)}/recommendations" for _ in range(200)]))
+            agent = bench_headers(url, base_url, "agent")  # reads any customer's documents and merchant targets
+            asyncio.run(
+                _load(base_url, [f"/v1/customers/{rng.choice(ids)}/recommendations" for _ in range(200)], agent)
+            )
             recs = asyncio.run(
-                _load(base_url, [f"/v1/customers/{rng.choice(ids)}/recommendations" for _ in range(args.requests)])
+                _load(
+                    base_url, [f"/v1/customers/{rng.choice(ids)}/recommendations" for _ in range(args.requests)], agent
+                )
             )
             reports = asyncio.run(
-                _load(base_url, [f"/v1/customers/{rng.choice(ids)}/report" for _ in range(args.requests // 3)])
+                _load(base_url, [f"/v1/customers/{rng.choice(ids)}/report" for _ in range(args.requests // 3)], agent)
             )
             targets = asyncio.run(
-                _load(base_url, [f"/v1/merchants/{rng.choice(merchants)}/targets" for _ in range(args.requests // 3)])
+                _load(
+                    base_url,
+                    [f"/v1/merchants/{rng.choice(merchants)}/targets" for _ in range(args.requests // 3)],
+                    agent,
+                )
             )
         finally:
             server.terminate()

@@ -30,6 +30,7 @@ import time
 from pathlib import Path
 
 import httpx
+from bench_auth import bench_headers  # bench/ is the script's directory
 
 from cardwise.config import Settings
 from cardwise.db.engine import make_engine
@@ -48,10 +49,10 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] if len(values) > 10 else max(values)
 
 
-async def _load(url: str, ids: list[int], concurrency: int) -> tuple[list[float], float]:
+async def _load(url: str, ids: list[int], concurrency: int, headers: dict[str, str]) -> tuple[list[float], float]:
     latencies: list[float] = []
     queue = list(ids)
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+    async with httpx.AsyncClient(base_url=url, timeout=10, headers=headers) as client:
 
         async def worker() -> None:
             while queue:
@@ -142,11 +143,12 @@ def main() -> None:
                 except httpx.HTTPError:
                     time.sleep(0.2)
             ids = [int(v["customer_id"]) for v in result.views]
+            agent = bench_headers(url, base_url, "agent")  # an agent reads any customer's single view
             rng = random.Random(0)
             warm = [rng.choice(ids) for _ in range(200)]
-            asyncio.run(_load(base_url, warm, 1))
-            one, _ = asyncio.run(_load(base_url, [rng.choice(ids) for _ in range(args.requests)], 1))
-            many, wall = asyncio.run(_load(base_url, [rng.choice(ids) for _ in range(args.requests)], 8))
+            asyncio.run(_load(base_url, warm, 1, agent))
+            one, _ = asyncio.run(_load(base_url, [rng.choice(ids) for _ in range(args.requests)], 1, agent))
+            many, wall = asyncio.run(_load(base_url, [rng.choice(ids) for _ in range(args.requests)], 8, agent))
         finally:
             server.terminate()
             server.wait(timeout=10)

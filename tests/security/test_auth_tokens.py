@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import timedelta
 
 import jwt
@@ -143,3 +144,12 @@ def test_bad_tokens_over_http_are_401_with_a_bearer_challenge(settings: Settings
     me = client.get("/v1/auth/me", headers=bearer(token_for("analyst", username="lee", settings=settings))).json()
     assert me["roles"] == ["analyst"] and me["username"] == "lee" and "lake.read" in me["permissions"]
     assert "transactions" in me["lake_tables"] and "call_transcripts" not in me["lake_tables"]
+
+
+def test_a_cached_token_still_expires(settings: Settings) -> None:
+    """Verified tokens are cached (the switch reuses one for thousands of calls); the expiry still holds."""
+    token = _mint(settings, ttl=timedelta(seconds=-3.5))  # inside the 5 s leeway for at least half a second
+    assert decode_token(settings, token, typ="access").user_id == 7
+    assert decode_token(settings, token, typ="access").user_id == 7  # from the cache
+    time.sleep(2.1)
+    assert _reason(settings, token) == "expired"
