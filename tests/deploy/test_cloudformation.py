@@ -199,7 +199,7 @@ def test_web_acl_has_managed_groups_and_a_per_ip_rate_rule_and_guards_the_alb(te
     (logging,) = resources(template, "AWS::WAFv2::LoggingConfiguration").values()
     assert logging["Properties"]["ResourceArn"] == {"Fn::GetAtt": [name, "Arn"]}
     assert all(r["VisibilityConfig"]["CloudWatchMetricsEnabled"] for r in p["Rules"])
-    # Identity headers are for an authenticating gateway only (src/cardwise/security/principal.py).
+    # The old gateway identity headers are ignored by the app (JWT and session cookies); still blocked at the edge.
     asserted = json.dumps(rules["BlockClientAssertedIdentity"]["Statement"]).lower()
     assert all(h in asserted for h in ("x-customer-id", "x-roles", "x-actor-id"))
 
@@ -289,7 +289,7 @@ def test_task_definitions_agree_with_the_code_and_the_image(template: dict[str, 
         env = env_of(c)
         assert set(env) <= names, f"{name}: {set(env) - names} are no settings"
         secrets = {s["Name"]: s["ValueFrom"] for s in c["Secrets"]}
-        assert set(secrets) == {"CARDWISE_DATABASE_URL", "CARDWISE_PAN_HMAC_KEY"}
+        assert set(secrets) == {"CARDWISE_DATABASE_URL", "CARDWISE_PAN_HMAC_KEY", "CARDWISE_JWT_SECRET"}
         assert set(secrets) <= names and not set(secrets) & set(env), "secrets only from Secrets Manager"
         assert env["CARDWISE_ENVIRONMENT"] == "production"
         if path == ["serve"]:

@@ -213,7 +213,7 @@ def test_compose_ports_agree(compose: dict, dockerfile: Dockerfile) -> None:
     conf = NGINX_CONF.read_text()
     assert f"http://api:{exposed}" in conf, "the proxy forwards to the api's port"
     for header in ("X-Customer-Id", "X-Roles", "X-Actor-Id"):
-        assert f'proxy_set_header {header} "";' in conf, f"the proxy must strip {header}"
+        assert f'proxy_set_header {header} "";' in conf, f"defence in depth: the proxy strips {header}"
     published = [svc for svc in compose["services"].values() if any(":" in str(p) for p in svc.get("ports", []))]
     for svc in published:  # only the proxy faces outside; OpenSearch is bound to localhost
         assert svc is compose["services"]["proxy"] or all(str(p).startswith("127.0.0.1:") for p in svc["ports"])
