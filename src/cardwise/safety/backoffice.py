@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
 from cardwise.core.errors import Invalid
@@ -39,6 +40,9 @@ Source = Literal["live", "lake"]
 Decision = Literal["approved", "declined"]
 _TOKEN = re.compile(r"^[0-9a-f]{32,64}$")
 _LAST4 = re.compile(r"^\d{4}$")
+# Written as the partial indexes name it: SQLite uses ix_authorizations_declined_* only for this exact form
+# (SQLAlchemy's ``~approved`` renders ``approved = 0`` there and scans the table).
+DECLINED = text("NOT authorizations.approved")
 
 
 # --- the filter and its cursor ------------------------------------------------------------------------------------
@@ -199,11 +203,15 @@ def _live_page(
     if merchants is not None:
         q = q.where(a.merchant_id.in_(merchants))
     if f.category:
-        q = q.where(Merchant.category_code == f.category)
+        sqlite = session.get_bind().dialect.name == "sqlite"
+        # SQLite would start from the category's merchants and sort all their payments; the unary + keeps it
+        # walking the time index newest first and stopping at the page's end (PostgreSQL plans by statistics).
+        column = literal_column("+merchants.category_code") if sqlite else Merchant.category_code
+        q = q.where(column == f.category)
     if f.decision == "approved":
-        q = q.where(a.approved.is_(True))
+        q = q.where(a.approved)
     elif f.decision == "declined":
-        q = q.where(a.approved.is_(False))
+        q = q.where(DECLINED)
     if f.min_amount is not None:
         q = q.where(a.amount_krw >= f.min_amount)
     if f.max_amount is not None:
@@ -249,6 +257,21 @@ def _in_list(values: Sequence[int]) -> str:
     return ", ".join(str(int(v)) for v in values)
 
 
+_LAKE: duckdb.DuckDBPyConnection | None = None
+_LAKE_LOCK = threading.Lock()
+_RECENT = 4_096  # a first look at the newest ids only: a page without selective filters is found there
+
+
+def _lake_cursor() -> duckdb.DuckDBPyConnection:
+    """A cursor on one process-wide in-memory DuckDB (opening a database costs tens of milliseconds)."""
+    global _LAKE
+    with _LAKE_LOCK:
+        if _LAKE is None:
+            _LAKE = duckdb.connect(":memory:")
+            _LAKE.execute("SET threads = 2")
+        return _LAKE.cursor()
+
+
 def _lake_page(
     session: Session,
     lake: Path,
@@ -257,6 +280,8 @@ def _lake_page(
     cards: list[int] | None,
     merchants: list[int] | None,
 ) -> PaymentPage:
+    """Transaction ids are in time order in the lake, so "newest first" is "highest id first": each month's
+    file is read newest id first, first within the top few thousand ids (cheap), then all of it if needed."""
     if f.decision == "declined":  # the lake's transactions are the approved ones
         return PaymentPage([], None, "lake")
     where: list[str] = []
@@ -281,31 +306,36 @@ def _lake_page(
     if f.max_amount is not None:
         where.append("amount_krw <= $max_amount")
         params["max_amount"] = f.max_amount
-    last_month = None
-    if after is not None:
-        at = after.at.replace(tzinfo=None)
-        where.append("(ts < $c_at OR (ts = $c_at AND transaction_id < $c_id))")
-        params["c_at"], params["c_id"] = at, after.row_id
-        last_month = f"{at:%Y-%m}"
+    last_month = f"{after.at:%Y-%m}" if after is not None else None
     months = [m for m in lake_months(lake, f.start, f.end) if last_month is None or m <= last_month]
     want = f.page_size + 1
     found: list[tuple[Any, ...]] = []
     read: list[str] = []
-    con = duckdb.connect()
+    columns = (
+        "transaction_id, ts, card_id, customer_id, merchant_id, category_code, region_code, amount_krw, channel, "
+        "is_fraud"
+    )
+    con = _lake_cursor()
     try:
-        con.execute("SET threads = 1")
         base = table_dir(lake, lake_table("transactions"))
         for month in months:
-            glob = str(base / f"month={month}" / "*.parquet").replace("'", "''")
-            sql = (
-                "SELECT transaction_id, ts, card_id, customer_id, merchant_id, category_code, region_code, amount_krw, "
-                f"channel, is_fraud FROM read_parquet('{glob}')"
-                + (" WHERE " + " AND ".join(where) if where else "")
-                + f" ORDER BY ts DESC, transaction_id DESC LIMIT {want - len(found)}"
-            )
-            used = {k: v for k, v in params.items() if f"${k}" in sql}
-            found += con.execute(sql, used).fetchall()
+            src = "read_parquet('" + str(base / f"month={month}" / "*.parquet").replace("'", "''") + "')"
+            top = con.execute(f"SELECT max(transaction_id) FROM {src}").fetchall()[0][0]
+            if top is None:
+                continue
+            upper = min(int(top) + 1, after.row_id) if after is not None else int(top) + 1
             read.append(month)
+            for floor in (upper - _RECENT, None):
+                clauses = [*where, f"transaction_id < {upper}"] + ([f"transaction_id >= {floor}"] if floor else [])
+                sql = (
+                    f"SELECT {columns} FROM {src} WHERE {' AND '.join(clauses)} "
+                    f"ORDER BY transaction_id DESC LIMIT {want - len(found)}"
+                )
+                used = {k: v for k, v in params.items() if f"${k}" in sql}
+                batch = con.execute(sql, used).fetchall()
+                if floor is None or len(batch) >= want - len(found):
+                    found += batch
+                    break
             if len(found) >= want:
                 break
     finally:
@@ -474,7 +504,7 @@ def safety_users(
     declines = dict(
         session.execute(
             select(Authorization.card_id, func.count())
-            .where(Authorization.card_id.in_(ids), Authorization.approved.is_(False))
+            .where(Authorization.card_id.in_(ids), DECLINED)
             .group_by(Authorization.card_id)
         ).all()
     )
@@ -516,10 +546,7 @@ def safety_counts(session: Session) -> dict[str, int]:
     """Headline numbers for the back office's start page."""
     return {
         "cards_with_rules": int(session.scalar(select(func.count()).select_from(CardControl)) or 0),
-        "declined": int(
-            session.scalar(select(func.count()).select_from(Authorization).where(Authorization.approved.is_(False)))
-            or 0
-        ),
+        "declined": int(session.scalar(select(func.count()).select_from(Authorization).where(DECLINED)) or 0),
         "anomaly_alerts": int(
             session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == "anomaly_alert"))
             or 0
