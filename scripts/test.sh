@@ -5,10 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 # The browser tests (tests/web, marker "browser") drive Debian's Chromium through Playwright; Playwright's own
-# browser download is not used. Installed here when we can; otherwise those tests skip and say why.
+# browser download is not used. Installed here when we can (with a Korean font for the screenshots); otherwise
+# those tests skip and say why.
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-nanum >/dev/null) \
       || echo "chromium could not be installed: the browser tests will skip" >&2
   else
     echo "chromium is missing (apt-get install chromium as root): the browser tests will skip" >&2

@@ -18,7 +18,8 @@ are English, ``ko`` holds the Korean text. After adding strings: ``cardwise web 
 
 Adding a page (web-B):
 
-1. a module ``web/<area>.py`` with ``router = APIRouter()``; routes are plain FastAPI routes under your
+1. a module ``web/<area>.py`` with ``router = APIRouter(dependencies=[Depends(page_lang)])`` (``page_lang``
+   from ``web/deps.py`` sets the request's language before your view runs); routes are plain FastAPI routes under your
    prefix, returning :func:`cardwise.web.templating.render` (``render(request, "area/page.html",
    principal=p, title=N_("…"), **context)``); include it in ``ROUTERS`` in ``web/app.py``;
 2. who may see it: a dependency from ``web/deps.py`` — ``PageUser`` (any signed-in person; no session →

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -30,12 +30,12 @@ from cardwise.safety import service as safety
 from cardwise.safety.models import Authorization, CardControl, CardPause, LostReport
 from cardwise.safety.schemas import WindowIn
 from cardwise.security.principal import Principal
-from cardwise.web.deps import CustomerUser, PageForm
+from cardwise.web.deps import CustomerUser, PageForm, page_lang
 from cardwise.web.formatting import SEOUL
 from cardwise.web.i18n import N_, current_lang, gettext
 from cardwise.web.templating import chart_json, render
 
-router = APIRouter(prefix="/my", include_in_schema=False)
+router = APIRouter(prefix="/my", include_in_schema=False, dependencies=[Depends(page_lang)])
 
 CardPath = Annotated[int, Path(gt=0, le=2**63 - 1)]
 MAX_WINDOWS = 14
@@ -54,12 +54,14 @@ PAUSE_STATUS = {
     "cancelled": N_("Cancelled"),
 }
 MESSAGE_KINDS = {
-    "declined": N_("Payment declined"),
-    "anomaly": N_("Unusual payment"),
+    "authorization_declined": N_("Payment declined"),
+    "anomaly_alert": N_("Unusual payment"),
+    "cluster_recommendation": N_("Safety tip"),
     "pause_active": N_("Pause started"),
     "pause_ended": N_("Pause ended"),
     "card_locked": N_("Card locked"),
 }
+OTHER_MESSAGE = N_("Notice")
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
@@ -551,6 +553,7 @@ def alerts(request: Request, principal: CustomerUser, session: SessionDep) -> Re
         declined=rows,
         messages=messages,
         kinds=MESSAGE_KINDS,
+        other_kind=OTHER_MESSAGE,
     )
 
 

@@ -11,15 +11,25 @@ from starlette.requests import Request
 
 from cardwise.security.permissions import has_permission
 from cardwise.security.principal import LoginRequired, Principal, principal_from_cookie
+from cardwise.web.i18n import Lang, request_lang, set_lang
 
 
 def _next_path(request: Request) -> str:
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
+async def page_lang(request: Request) -> Lang:
+    """Sets the request's language before the view runs (code that translates, e.g. chart titles or
+    category names, sees it; the sync view inherits the context). Every page router depends on it."""
+    lang = request_lang(request)
+    set_lang(lang)
+    return lang
+
+
 async def page_principal(request: Request) -> Principal:
     """The signed-in person; no session, or an ended or expired one: 303 to ``/login?next=…``. A POST
     without the session's CSRF token is a 403 (the error page)."""
+    await page_lang(request)
     try:
         principal = await principal_from_cookie(request, request.app.state.settings)
     except HTTPException as exc:

@@ -5,19 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
 from cardwise.deps import SessionDep, SettingsDep
 from cardwise.security import auth_views
 from cardwise.security.principal import principal_from_cookie
-from cardwise.web.deps import PageUser
+from cardwise.web.deps import PageUser, page_lang
 from cardwise.web.i18n import LANG_COOKIE, N_, as_lang
 from cardwise.web.nav import home_for
 from cardwise.web.templating import COOKIE_MAX_AGE, TEXT_SIZE_COOKIE, render
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(page_lang)])
 
 
 def safe_next(value: str | None, default: str = "/home") -> str:

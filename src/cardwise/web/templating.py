@@ -32,16 +32,27 @@ def _loc(obj: Any, field: str = "name") -> str:
     return "" if value is None else str(value)
 
 
+CHART_FONTS = 'system-ui, "Noto Sans KR", "Malgun Gothic", NanumGothic, sans-serif'
+
+
 def chart_json(figure: Any) -> str:
     """A plotly figure as JSON for ``data-figure``; the layout is made readable and accessible here."""
     figure.update_layout(
-        font={"size": 16, "family": "system-ui, sans-serif", "color": "#111"},
+        font={"size": 16, "family": CHART_FONTS, "color": "#111"},
         paper_bgcolor="#fff",
         plot_bgcolor="#fff",
         margin={"l": 60, "r": 20, "t": 40, "b": 60},
     )
     text: str = figure.to_json()
     return text
+
+
+def _here(request: Request) -> str:
+    """This page's path and query without ``lang`` (the target of the language switch)."""
+    from urllib.parse import urlencode
+
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
+    return request.url.path + (f"?{query}" if query else "")
 
 
 def _plotly_script() -> Markup:
@@ -92,7 +103,7 @@ def render(
         lang=lang,
         other_lang="en" if lang == "ko" else "ko",
         path=path,
-        here=path + (f"?{request.url.query}" if request.url.query else ""),
+        here=_here(request),
         principal=principal,
         nav=items_for(principal),
         csrf=csrf,
