@@ -50,6 +50,11 @@ def test_every_failure_has_the_same_answer_and_is_recorded(auth_client: TestClie
             .order_by(LoginAttempt.at)
         ).all()
     assert sorted(reasons) == ["bad_password", "unknown_user"]
+    # A card number typed as the username is not stored (nor logged) in clear.
+    assert _token(client, "4111111111111111", "wrong password 1") == 401
+    with Session(auth_db.engine) as s:
+        stored = s.scalars(select(LoginAttempt.username).where(LoginAttempt.username.like("%1111"))).all()
+    assert stored and all("41111111" not in u for u in stored)
 
 
 def test_unknown_users_take_about_as_long_as_known_ones(auth_client: TestClient, auth_db: AuthDb) -> None:
@@ -211,6 +216,8 @@ def test_user_rules(auth_db: AuthDb) -> None:
             ({"roles": ["agent"], "customer_id": cid}, Invalid),
             ({"roles": ["customer", "agent"], "customer_id": cid}, Invalid),
             ({"roles": ["customer"], "customer_id": 10**15}, NotFound),
+            ({"roles": ["agent"], "username": "4111111111111111"}, Invalid),  # usernames are logged
+            ({"roles": ["agent"], "username": "kim@example.com"}, Invalid),
         ]:
             args = {"username": "bob7", "password": PASSWORD, **kwargs}
             with pytest.raises(error):

@@ -32,6 +32,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cardwise.config import Settings
+from cardwise.privacy.masking import mask_pii
 from cardwise.security.events import emit
 from cardwise.security.users import (
     USERNAME,
@@ -239,11 +240,13 @@ def authenticate(
     the caller commits it) and raises LoginFailed."""
     name = normalize_username(username)
     user = get_by_username(session, name) if USERNAME.match(name) else None
+    # What was typed may be a card or resident number (a user confusing the fields): never stored or logged.
+    shown = user.username if user is not None else mask_pii(name)[:64]
 
     def fail(why: str) -> LoginFailed:
-        _attempt(session, name, user, client_ip, False, why, now)
+        _attempt(session, shown, user, client_ip, False, why, now)
         session.flush()
-        emit("login_failed", client_ip=client_ip, user=name[:64], detail={"reason": why})
+        emit("login_failed", client_ip=client_ip, user=shown, detail={"reason": why})
         return LoginFailed(why)
 
     if user is None:

@@ -33,6 +33,7 @@ from cardwise.core.errors import Conflict, Invalid, NotFound
 from cardwise.db.base import Base
 from cardwise.db.models import Customer
 from cardwise.db.types import UTCDateTime, utcnow
+from cardwise.privacy.masking import mask_pii
 
 _HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile (t=3, 64 MiB, p=4): ~0.15 s here
 _DUMMY_HASH: str | None = None
@@ -199,6 +200,8 @@ def create_user(
     name = normalize_username(username)
     if not USERNAME.match(name):
         raise Invalid("a username has 3-64 characters: lowercase letters, digits and . _ @ -")
+    if mask_pii(name) != name:  # usernames are logged: no card, resident or phone numbers, no e-mail addresses
+        raise Invalid("a username must not be a card, resident registration or phone number or an e-mail address")
     clean = _validate_roles(roles, customer_id)
     check_password_strength(password, name)
     if customer_id is not None and session.get(Customer, customer_id) is None:
