@@ -103,9 +103,19 @@ def test_a_rule_that_misses_its_own_example_is_refused(tmp_path: Path) -> None:
 def test_a_rule_that_blocks_allowed_text_is_refused(tmp_path: Path) -> None:
     def broaden(d: dict) -> None:
         d["patterns"][0]["pattern"] = r"select"
+        d["patterns"][0]["triggers"] = ["select"]
+        d["patterns"][0]["examples"] = ["union select"]
 
     with pytest.raises(RulesError, match="blocks the allowed text 'select a card and update my address'"):
         load_rules(_write(tmp_path, broaden))
+
+
+def test_a_rule_whose_examples_lack_its_triggers_is_refused(tmp_path: Path) -> None:
+    def mismatch(d: dict) -> None:
+        d["patterns"][0]["triggers"] = ["onion"]
+
+    with pytest.raises(RulesError, match="sqli-union: none of its triggers is in its example"):
+        load_rules(_write(tmp_path, mismatch))
 
 
 def test_every_problem_is_listed(tmp_path: Path) -> None:
