@@ -121,7 +121,7 @@ class _SizeRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Rotates once the file has reached ``maxBytes``. The standard check formats every record a second
     time just to measure it (and stats the file); the size so far is enough for a log file."""
 
-    def shouldRollover(self, record: logging.LogRecord) -> int:  # noqa: N802 (the stdlib's name)
+    def shouldRollover(self, record: logging.LogRecord) -> int:
         if self.stream is None:
             self.stream = self._open()
         return int(self.maxBytes > 0 and self.stream.tell() >= self.maxBytes)
