@@ -112,31 +112,30 @@ def _cluster_charts(data_dir: str, run_id: str, other_id: str | None, lang: str)
 
     reports_dir = Path(data_dir) / "reports"
     run = reports.load_run(reports_dir, run_id)
-    t = gettext
     ev = run.explained_variance
     cumulative = [sum(ev[: i + 1]) for i in range(len(ev))]
     pcs = [f"PC{i + 1}" for i in range(len(ev))]
     pca = go.Figure()
-    pca.add_bar(x=pcs, y=ev, name=t("Explained variance"), marker_color="#0b3d91")
-    pca.add_scatter(x=pcs, y=cumulative, name=t("Cumulative"), mode="lines+markers", line={"color": "#a4161a"})
+    pca.add_bar(x=pcs, y=ev, name=gettext("Explained variance"), marker_color="#0b3d91")
+    pca.add_scatter(x=pcs, y=cumulative, name=gettext("Cumulative"), mode="lines+markers", line={"color": "#a4161a"})
     pca.add_vline(x=run.n_components - 1 + 0.5, line_dash="dash", line_color="#111")
     pca.update_layout(
-        title=t("PCA explained variance (chosen at the elbow: %(n)s components)") % {"n": run.n_components},
+        title=gettext("PCA explained variance (chosen at the elbow: %(n)s components)") % {"n": run.n_components},
         yaxis={"tickformat": ".0%"},
         legend={"orientation": "h"},
     )
     ks = sorted(run.inertia_by_k)
     elbow = go.Figure()
-    elbow.add_scatter(x=ks, y=[run.inertia_by_k[k] for k in ks], name=t("Inertia"), mode="lines+markers")
+    elbow.add_scatter(x=ks, y=[run.inertia_by_k[k] for k in ks], name=gettext("Inertia"), mode="lines+markers")
     elbow.add_scatter(
-        x=ks, y=[run.silhouette_by_k[k] for k in ks], name=t("Silhouette"), mode="lines+markers", yaxis="y2"
+        x=ks, y=[run.silhouette_by_k[k] for k in ks], name=gettext("Silhouette"), mode="lines+markers", yaxis="y2"
     )
     elbow.add_vline(x=run.k, line_dash="dash", line_color="#111")
     elbow.update_layout(
-        title=t("Elbow and silhouette by k (chosen k = %(k)s)") % {"k": run.k},
+        title=gettext("Elbow and silhouette by k (chosen k = %(k)s)") % {"k": run.k},
         xaxis={"title": "k", "dtick": 1},
-        yaxis={"title": t("Inertia")},
-        yaxis2={"title": t("Silhouette"), "overlaying": "y", "side": "right"},
+        yaxis={"title": gettext("Inertia")},
+        yaxis2={"title": gettext("Silhouette"), "overlaying": "y", "side": "right"},
         legend={"orientation": "h"},
     )
     compare = None
@@ -147,7 +146,7 @@ def _cluster_charts(data_dir: str, run_id: str, other_id: str | None, lang: str)
             kk = sorted(r.silhouette_by_k)
             fig.add_scatter(x=kk, y=[r.silhouette_by_k[k] for k in kk], name=label, mode="lines+markers")
         fig.update_layout(
-            title=t("Silhouette by k, two runs"), xaxis={"title": "k", "dtick": 1}, legend={"orientation": "h"}
+            title=gettext("Silhouette by k, two runs"), xaxis={"title": "k", "dtick": 1}, legend={"orientation": "h"}
         )
         compare = chart_json(fig)
     return chart_json(pca), chart_json(elbow), compare
@@ -212,18 +211,17 @@ def _distribution_chart(computed_at: str, lang: str, data_dir: str) -> str:
 
     d = reports.read_distribution(Path(data_dir) / "reports")
     assert d is not None
-    t = gettext
     edges = d["edges"]
     mids = [(a + b) / 2 for a, b in itertools.pairwise(edges)]
     fig = go.Figure()
-    fig.add_bar(x=mids, y=d["normal"], name=t("Ordinary"), marker_color="#0b3d91")
-    fig.add_bar(x=mids, y=d["fraud"], name=t("Fraud (ground truth)"), marker_color="#a4161a")
-    fig.add_vline(x=d["threshold"], line_dash="dash", line_color="#111", annotation_text=t("Alert threshold"))
+    fig.add_bar(x=mids, y=d["normal"], name=gettext("Ordinary"), marker_color="#0b3d91")
+    fig.add_bar(x=mids, y=d["fraud"], name=gettext("Fraud (ground truth)"), marker_color="#a4161a")
+    fig.add_vline(x=d["threshold"], line_dash="dash", line_color="#111", annotation_text=gettext("Alert threshold"))
     fig.update_layout(
-        title=t("Anomaly scores, %(month)s (held out)") % {"month": d["month"]},
+        title=gettext("Anomaly scores, %(month)s (held out)") % {"month": d["month"]},
         barmode="overlay",
-        xaxis={"title": t("Score (higher is more unusual)")},
-        yaxis={"title": t("Payments"), "type": "log"},
+        xaxis={"title": gettext("Score (higher is more unusual)")},
+        yaxis={"title": gettext("Payments"), "type": "log"},
         legend={"orientation": "h"},
     )
     return chart_json(fig)
