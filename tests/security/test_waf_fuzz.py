@@ -51,6 +51,22 @@ def fuzz_schema(tmp_path_factory: pytest.TempPathFactory, small_lake: Path) -> I
 MAX_EXAMPLES = 20
 
 
+def _runner(operation: Any, headers: dict[str, str]) -> Any:
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: report, don't minimise
+    )
+    def run(case: Any) -> None:
+        case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
+
+    return run
+
+
 def test_api_answers_without_5xx_and_as_documented(fuzz_schema: Any) -> None:
     """One Hypothesis run per operation (the pytest plugin's fixture loader does not work with this pytest);
     every operation's failure is collected, so one run reports them all."""
@@ -60,23 +76,9 @@ def test_api_answers_without_5xx_and_as_documented(fuzz_schema: Any) -> None:
         operation = result.ok()
         operations += 1
         who = "staff" if "/backoffice" in operation.path else "customer"
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=MAX_EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-            phases=[Phase.explicit, Phase.generate],  # no shrinking: report, don't minimise
-        )
-        def run(case: Any, headers: dict[str, str] = _HEADERS[who]) -> None:
-            case.call_and_validate(headers=headers, checks=[not_a_server_error, response_schema_conformance])
-
         try:
-            run()
+            _runner(operation, _HEADERS[who])()
         except Exception as exc:
             failures.append(f"{operation.label}: {str(exc)[:600]}")
-            print(f"FUZZ FAILURE {operation.label}: {str(exc).splitlines()[0:6]}")
     assert operations > 40
     assert failures == [], "\n\n".join(failures)

@@ -476,7 +476,7 @@ def list_documents(
     session: SessionDep,
     status: Annotated[str | None, Query(pattern="^(pending|verified|rejected)$")] = "pending",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # a larger offset overflowed the database: 500
 ) -> list[DocumentOut]:
     """Proofs of relation to review (pending ones of current members by default), oldest first."""
     return [_document_out(d, m) for d, m in service.list_documents(session, status=status, limit=limit, offset=offset)]

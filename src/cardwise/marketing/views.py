@@ -24,7 +24,7 @@ from cardwise.security.permissions import allow, customer_access
 
 router = APIRouter(tags=["marketing"])
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^([1-9]\d{3})-(0[1-9]|1[0-2])$")  # year 0000 made date() raise: a 500
 MonthQuery = Annotated[str | None, Query(pattern=_MONTH.pattern, description="YYYY-MM; the latest run if absent.")]
 CustomerId = Annotated[int, Path(gt=0, le=2**62)]
 
@@ -92,7 +92,7 @@ def audience(
     grades: Annotated[list[int], Query(min_length=1, max_length=7)],
     month: MonthQuery = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    after_customer_id: Annotated[int, Query(ge=0)] = 0,
+    after_customer_id: Annotated[int, Query(ge=0, le=2**62)] = 0,  # larger overflowed the database: 500
 ) -> Audience:
     """Campaign volume by grade, e.g. grades 1 and 2 of car care among check cardholders."""
     return Audience.model_validate(

@@ -28,7 +28,7 @@ from cardwise.security.permissions import allow, customer_access
 
 router = APIRouter(tags=["recommendations"])
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^([1-9]\d{3})-(0[1-9]|1[0-2])$")  # year 0000 made date() raise: a 500
 MonthQuery = Annotated[str | None, Query(pattern=_MONTH.pattern, description="YYYY-MM; the latest run if absent.")]
 CustomerId = Annotated[int, Path(gt=0, le=2**62)]
 MerchantId = Annotated[int, Path(gt=0, le=2**62)]

@@ -201,7 +201,7 @@ def list_reports(
     session: SessionDep,
     status: Annotated[str | None, Query(pattern="^(open|closed)$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,  # a larger offset overflowed the database: 500
 ) -> list[LostReportOut]:
     return [_report_out(r) for r in service.list_reports(session, status=status, limit=limit, offset=offset)]
 

@@ -25,7 +25,7 @@ from cardwise.voc.schemas import (
 
 router = APIRouter(tags=["voc"])
 
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"^([1-9]\d{3})-(0[1-9]|1[0-2])$")  # year 0000 made date() raise: a 500
 MonthQuery = Annotated[str | None, Query(pattern=_MONTH.pattern, description="YYYY-MM; the newest if absent.")]
 CustomerId = Annotated[int, Path(gt=0, le=2**62)]
 ObjectId = Annotated[int, Path(gt=0, le=2**62)]
