@@ -45,7 +45,7 @@ SAFETY_ACTIONS = {
 
 
 @router.get("/customers")
-def find_customer(customer_id: Annotated[str, Query(max_length=20)] = "") -> Response:
+def find_customer(principal: Agent, customer_id: Annotated[str, Query(max_length=20)] = "") -> Response:
     text = customer_id.strip()
     if not text.isdigit() or int(text) <= 0:
         return RedirectResponse("/backoffice", status_code=303)

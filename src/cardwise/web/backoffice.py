@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import plotly.graph_objects as go
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cardwise.core.errors import DomainError, Invalid
 from cardwise.db.models import Card
@@ -25,6 +25,7 @@ from cardwise.db.types import utcnow
 from cardwise.deps import SessionDep, SettingsDep
 from cardwise.family import service as family
 from cardwise.family.views import policy_for
+from cardwise.notify.models import OutboxMessage
 from cardwise.reference.categories import load_categories
 from cardwise.reference.regions import load_regions
 from cardwise.safety import backoffice as bo
@@ -188,16 +189,26 @@ def clusters(
     )
 
 
-@router.post("/clusters/{run_id}/mail")
-def cluster_mail(run_id: str, principal: Writer, session: SessionDep, settings: SettingsDep) -> Response:
+@router.post("/clusters/mail")
+def cluster_mail(principal: Writer, session: SessionDep, settings: SettingsDep, form: PageForm) -> Response:
     """Queue the run's recommendation e-mails (one per opted-in member; a second press sends nothing new)."""
     from cardwise.safety.clusters import recommendation_mails
 
+    run_id = str(form.get("run_id") or "")[:40]
     try:
         run = reports.load_run(settings.data_dir / "reports", run_id)
     except ValueError as exc:
         raise Invalid(str(exc)) from None
-    queued = recommendation_mails(session, run, run_id)
+
+    # recommendation_mails counts every member it hands to the outbox; the outbox drops the ones this run
+    # already mailed (same dedupe key), so the page reports the rows that are really new.
+    def mails() -> int:
+        kind = OutboxMessage.kind == "cluster_recommendation"
+        return int(session.scalar(select(func.count()).select_from(OutboxMessage).where(kind)) or 0)
+
+    before = mails()
+    recommendation_mails(session, run, run_id)
+    queued = mails() - before
     session.commit()
     return RedirectResponse(f"/backoffice/clusters?run={run_id}&queued={queued}", status_code=303)
 
