@@ -126,8 +126,34 @@ def pages(card_id: int) -> dict[str, str]:
         "family": "/my/family",
         "family_benefits": "/my/family/benefits",
         "family_what_if": "/my/family/what-if",
-        "login": "/login",
     }
+
+
+def timed(call: object, repeat: int) -> dict[str, float]:
+    """Wall time and this process's CPU time per call (the CPU figure is what the page costs; the wall
+    figure also holds waiting for cores that other programs on a shared machine are using)."""
+    walls, cpus = [], []
+    for _ in range(repeat):
+        w0, c0 = time.perf_counter(), time.process_time()
+        call()  # type: ignore[operator]
+        walls.append((time.perf_counter() - w0) * 1000)
+        cpus.append((time.process_time() - c0) * 1000)
+    walls.sort()
+    cpus.sort()
+    at = min(repeat - 1, int(repeat * 0.99))
+    return {
+        "p50_ms": round(statistics.median(walls), 1),
+        "p99_ms": round(walls[at], 1),
+        "cpu_p50_ms": round(statistics.median(cpus), 1),
+        "cpu_p99_ms": round(cpus[at], 1),
+    }
+
+
+def show(name: str, r: dict[str, float], what: str) -> None:
+    print(
+        f"{name:16s} p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  "
+        f"(cpu p50 {r['cpu_p50_ms']:5.1f}, p99 {r['cpu_p99_ms']:5.1f})  {what}"
+    )
 
 
 def main() -> None:
@@ -143,42 +169,33 @@ def main() -> None:
         )
         assert r.status_code == 303, r.text
         for name, path in pages(card_id).items():
-            client.get(path)  # warm: template compiled, caches filled
-            times = []
-            for _ in range(args.repeat):
-                t0 = time.perf_counter()
-                r = client.get(path)
-                times.append((time.perf_counter() - t0) * 1000)
-                assert r.status_code == 200, (path, r.status_code, r.text[:300])
-            assert not re.search(r"\b\d{15,16}\b", r.text), f"{path}: something like a card number"
-            times.sort()
-            p50 = statistics.median(times)
-            p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
-            results[name] = {"p50_ms": round(p50, 1), "p99_ms": round(p99, 1)}
-            print(f"{name:18s} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   {path}")
-        # one write: saving the blocked categories (a full form round trip)
+            last = client.get(path)  # warm: template compiled, caches filled
+            assert last.status_code == 200, (path, last.status_code, last.text[:300])
+            assert not re.search(r"(?<![\d.])\d{15,16}(?![\d.])", last.text), f"{path}: something like a card number"
+
+            def get(path: str = path) -> None:
+                assert client.get(path).status_code == 200
+
+            results[name] = timed(get, args.repeat)
+            show(name, results[name], path)
+        visitor = TestClient(client.app)  # the login page as a visitor sees it (no session, no redirect)
+        results["login"] = timed(lambda: visitor.get("/login"), args.repeat)
+        show("login", results["login"], "/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(f"/my/cards/{card_id}/categories").text)
         assert token
-        times = []
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
+
+        def save() -> None:  # one write: saving the blocked categories (a full form round trip)
             r = client.post(
                 f"/my/cards/{card_id}/categories",
                 data={"csrf_token": token.group(1), "category": ["BAR", "KARAOKE"]},
                 follow_redirects=False,
             )
-            times.append((time.perf_counter() - t0) * 1000)
             assert r.status_code == 303, r.text[:300]
-        times.sort()
-        results["save_categories"] = {
-            "p50_ms": round(statistics.median(times), 1),
-            "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 1),
-        }
-        print(
-            f"{'save_categories':18s} p50 {results['save_categories']['p50_ms']:7.1f} ms   "
-            f"p99 {results['save_categories']['p99_ms']:7.1f} ms   POST"
-        )
+
+        results["save_categories"] = timed(save, args.repeat)
+        show("save_categories", results["save_categories"], "POST")
     worst = max(v["p99_ms"] for v in results.values())
+    worst_cpu = max(v["cpu_p99_ms"] for v in results.values())
     print(
         json.dumps(
             {
@@ -187,6 +204,7 @@ def main() -> None:
                 "repeat": args.repeat,
                 "pages": results,
                 "worst_p99_ms": worst,
+                "worst_cpu_p99_ms": worst_cpu,
                 "target_ms": 300,
                 "ok": worst <= 300,
             }

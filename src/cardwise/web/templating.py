@@ -38,6 +38,7 @@ CHART_FONTS = 'system-ui, "Noto Sans KR", "Malgun Gothic", NanumGothic, sans-ser
 def chart_json(figure: Any) -> str:
     """A plotly figure as JSON for ``data-figure``; the layout is made readable and accessible here."""
     figure.update_layout(
+        template="none",  # plotly's default template adds ~8 kB of colour scales to every figure
         font={"size": 16, "family": CHART_FONTS, "color": "#111"},
         paper_bgcolor="#fff",
         plot_bgcolor="#fff",
