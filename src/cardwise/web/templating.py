@@ -42,7 +42,9 @@ def chart_json(figure: Any) -> str:
         font={"size": 16, "family": CHART_FONTS, "color": "#111"},
         paper_bgcolor="#fff",
         plot_bgcolor="#fff",
-        margin={"l": 60, "r": 20, "t": 40, "b": 60},
+        margin={"l": 20, "r": 20, "t": 50, "b": 50},
+        xaxis={"automargin": True},
+        yaxis={"automargin": True},  # long labels (₩1,500,000, category names) are never cut
     )
     text: str = figure.to_json()
     return text
