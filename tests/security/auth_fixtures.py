@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from cardwise.api import create_app
 from cardwise.config import Settings
@@ -38,8 +39,14 @@ class AuthDb:
         return f"{prefix}{next(self._names)}"
 
     def fresh_customer(self) -> int:
-        """A customer no test has used yet (each has at most one user)."""
-        return self.customers[next(self._next_customer)]
+        """A customer no test has used yet and without a user (each has at most one)."""
+        from cardwise.security.users import User
+
+        with Session(self.engine) as s:
+            taken = set(s.scalars(select(User.customer_id).where(User.customer_id.is_not(None))))
+        while (cid := self.customers[next(self._next_customer)]) in taken:
+            pass
+        return cid
 
     def user(self, *roles: str, customer_id: int | None = None, prefix: str = "user") -> str:
         """A real user with :data:`PASSWORD`; returns the username."""

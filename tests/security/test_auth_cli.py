@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -10,6 +14,23 @@ from cardwise.security.auth_cli import DEMO_SERVICES, DEMO_STAFF, ensure_demo_us
 from tests.security.auth_fixtures import AuthDb
 
 runner = CliRunner()
+
+
+@contextmanager
+def _logging_kept() -> Iterator[None]:
+    """The CLI sets up logging on the runner's captured stderr, closed after each call: put back what was."""
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    try:
+        yield
+    finally:
+        for handler in [h for h in root.handlers if h not in before]:
+            root.removeHandler(handler)
+            handler.close()
+        for handler in before:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        root.setLevel(level)
 
 
 def _env(auth_db: AuthDb) -> dict[str, str]:
@@ -22,7 +43,8 @@ def _env(auth_db: AuthDb) -> dict[str, str]:
 
 
 def _cli(auth_db: AuthDb, *args: str, stdin: str | None = None) -> tuple[int, str]:
-    result = runner.invoke(app, list(args), env=_env(auth_db), input=stdin)
+    with _logging_kept():
+        result = runner.invoke(app, list(args), env=_env(auth_db), input=stdin)
     return result.exit_code, result.output
 
 

@@ -128,6 +128,7 @@ def test_no_customer_reaches_another_customers_objects(auth_client: TestClient, 
         "document_id": 1,
         "campaign_id": 1,
         "request_id": 1,  # back-office only (privacy requests); customers see theirs without an id
+        "run_id": 1,  # back-office only (cluster runs)
     }
     bodies: dict[tuple[str, str], Any] = {  # valid bodies, so a refusal cannot hide behind a 422
         ("PUT", "/v1/cards/{card_id}/controls"): {"block_online": True},

@@ -170,7 +170,11 @@ def ensure_demo_users(settings: Settings) -> None:
                 )
                 return
             year = utcnow().year
-            with_cards = select(Card.customer_id).where(Card.closed_on.is_(None))
+            # Customers with an open card and no login yet.
+            with_cards = select(Card.customer_id).where(
+                Card.closed_on.is_(None),
+                Card.customer_id.not_in(select(User.customer_id).where(User.customer_id.is_not(None))),
+            )
             older = session.scalar(
                 select(Customer.customer_id)
                 .where(Customer.customer_id.in_(with_cards), Customer.birth_year <= year - 55)
