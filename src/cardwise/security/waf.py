@@ -127,6 +127,7 @@ class FirewallMiddleware:
         aa = self.rules.spec.account_addresses
         self.addresses = AccountAddresses(aa.threshold, aa.window_seconds, aa.max_accounts)
         self._exempt = tuple(self.rules.spec.exempt_paths)
+        self._uninspected = tuple(self.rules.spec.uninspected_bodies)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -245,7 +246,7 @@ class FirewallMiddleware:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         ctype = headers.get(b"content-type", b"").decode("latin-1").lower()
-        match = self._inspect_body(ctype, body)
+        match = None if self._uninspected and path.startswith(self._uninspected) else self._inspect_body(ctype, body)
         if match is not None:
             await self._block(send, ctx, match)
             return

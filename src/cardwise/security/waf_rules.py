@@ -127,6 +127,7 @@ class RulesFile(_Strict):
     client_ip: ClientIp = Field(default_factory=ClientIp)
     body: Body = Field(default_factory=Body)
     exempt_paths: list[str] = Field(default_factory=list)
+    uninspected_bodies: list[str] = Field(default_factory=list)
     rate_limits: list[RateLimit] = Field(default_factory=list)
     patterns: list[PatternRule] = Field(default_factory=list)
     user_agents: list[UserAgentRule] = Field(default_factory=list)
