@@ -289,7 +289,13 @@ def test_task_definitions_agree_with_the_code_and_the_image(template: dict[str, 
         env = env_of(c)
         assert set(env) <= names, f"{name}: {set(env) - names} are no settings"
         secrets = {s["Name"]: s["ValueFrom"] for s in c["Secrets"]}
-        assert set(secrets) == {"CARDWISE_DATABASE_URL", "CARDWISE_PAN_HMAC_KEY", "CARDWISE_JWT_SECRET"}
+        assert set(secrets) == {
+            "CARDWISE_DATABASE_URL",
+            "CARDWISE_PAN_HMAC_KEY",
+            "CARDWISE_JWT_SECRET",
+            "CARDWISE_PII_KEYS",
+            "CARDWISE_PII_INDEX_KEY",
+        }
         assert set(secrets) <= names and not set(secrets) & set(env), "secrets only from Secrets Manager"
         assert env["CARDWISE_ENVIRONMENT"] == "production"
         if path == ["serve"]:

@@ -8,6 +8,7 @@ health checks, `serve --port`, the proxy's upstream.
 from __future__ import annotations
 
 import ast
+import os
 import re
 import sys
 from importlib import metadata
@@ -151,16 +152,23 @@ def test_compose_roles_run_existing_commands(compose: dict, dockerfile: Dockerfi
         assert path == expected[name], f"{name} runs {argv}"
 
 
-def test_compose_environment_is_settings_and_validates(compose: dict, env_example: dict[str, str]) -> None:
+def test_compose_environment_is_settings_and_validates(
+    compose: dict, env_example: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     names = settings_env_names()
     for name, svc in cardwise_services(compose).items():
         env = svc["environment"]
         assert isinstance(env, dict), f"{name}: use the mapping form for environment"
         unknown = {k for k in env if k.startswith("CARDWISE_")} - names
         assert not unknown, f"{name} sets variables that are no settings: {unknown}"
-        resolved = {k.removeprefix("CARDWISE_").lower(): interpolate(str(v), env_example) for k, v in env.items()}
-        resolved = {k: v for k, v in resolved.items() if v != ""}  # an empty value means "unset" here
-        settings = Settings(_env_file=None, **resolved)  # types and the production checks
+        resolved = {k: interpolate(str(v), env_example) for k, v in env.items() if k.startswith("CARDWISE_")}
+        with monkeypatch.context() as m:
+            for key in [k for k in os.environ if k.startswith("CARDWISE_")]:
+                m.delenv(key)
+            for key, value in resolved.items():
+                if value != "":  # an empty value means "unset" here
+                    m.setenv(key, value)
+            settings = Settings(_env_file=None)  # parsed as from the environment: types and the production checks
         assert settings.environment == "production"
         assert str(settings.data_dir) == "/data"
         assert (
@@ -178,7 +186,8 @@ def test_compose_variables_come_from_env_example(compose: dict, env_example: dic
         if key.startswith("CARDWISE_"):
             assert key in settings_env_names(), f".env.example sets {key}, which is no setting"
         if re.search(r"PASSWORD|KEY|SECRET", key):
-            assert value.startswith("replace-"), f"{key} in .env.example must be a placeholder"
+            placeholder = value.removeprefix('["')  # CARDWISE_PII_KEYS is a JSON list of keys
+            assert placeholder.startswith("replace-"), f"{key} in .env.example must be a placeholder"
     assert (COMPOSE.parent / ".gitignore").read_text().split() == [".env"]
 
 
