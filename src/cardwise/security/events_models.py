@@ -39,7 +39,7 @@ class SecurityAlarm(Base):
     rule: Mapped[str] = mapped_column(String(40), index=True)
     subject: Mapped[str] = mapped_column(String(128))  # the account, the address, or "*" for all traffic
     window_start: Mapped[datetime] = mapped_column(UTCDateTime)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)  # the back office lists newest first
     observed: Mapped[int] = mapped_column(Integer)
     threshold: Mapped[int] = mapped_column(Integer)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

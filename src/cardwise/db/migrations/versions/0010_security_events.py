@@ -50,9 +50,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_security_alarms_dedupe_key")),
     )
     op.create_index("ix_security_alarms_rule", "security_alarms", ["rule"], unique=False)
+    op.create_index("ix_security_alarms_at", "security_alarms", ["at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_security_alarms_at", table_name="security_alarms")
     op.drop_index("ix_security_alarms_rule", table_name="security_alarms")
     op.drop_table("security_alarms")
     op.drop_index("ix_security_events_user_name", table_name="security_events")
