@@ -61,6 +61,10 @@ class Principal:
 
 
 def client_ip(request: Request) -> str | None:
+    """The firewall's view of the caller's address (it honours trusted proxies' X-Forwarded-For)."""
+    forwarded = getattr(request.state, "client_ip", None)
+    if forwarded:
+        return str(forwarded)
     return request.client.host if request.client else None
 
 
@@ -150,10 +154,12 @@ async def current_principal(request: Request, token: Annotated[str | None, Depen
         except TokenInvalid as exc:
             emit("token_invalid", client_ip=client_ip(request), detail={"reason": exc.reason, "token": "access"})
             raise _unauthorized("the access token is invalid or expired", "invalid_token") from None
-        return _principal(claims, "bearer")
-    principal = await principal_from_cookie(request, settings)
+        principal: Principal | None = _principal(claims, "bearer")
+    else:
+        principal = await principal_from_cookie(request, settings)
     if principal is None:
         raise _unauthorized("authentication required (로그인이 필요합니다)")
+    request.state.principal = principal  # the access log names the user (user.id, user.name)
     return principal
 
 
