@@ -18,7 +18,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table as RichTable
 
 from cardwise.config import Settings, get_settings
-from cardwise.logging import configure_logging
+from cardwise.logging import configure_logging_from
 from cardwise.privacy.dsr_cli import privacy_app
 from cardwise.security.auth_cli import ensure_demo_users, users_app
 from cardwise.web.cli import web_app
@@ -83,13 +83,7 @@ def _setup() -> None:
     except Exception as exc:  # invalid environment: say which variable, not a traceback
         console.print(f"[red]error:[/red] invalid configuration: {exc}")
         raise typer.Exit(2) from None
-    configure_logging(
-        settings.log_level,
-        settings.log_format,
-        log_dir=settings.log_dir,
-        max_bytes=settings.log_file_max_mb * 1024 * 1024,
-        backups=settings.log_file_backups,
-    )
+    configure_logging_from(settings)
     from cardwise.logs.app import install_cli_event_store
 
     install_cli_event_store(settings)  # security events of CLI jobs are stored too

@@ -26,7 +26,7 @@ import re
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ecs_logging
 
@@ -71,6 +71,10 @@ def redact(value: Any, key: str = "") -> Any:
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     return value
+
+
+if TYPE_CHECKING:
+    from cardwise.config import Settings
 
 
 class RedactingFilter(logging.Filter):
@@ -186,6 +190,17 @@ def ecs_file_handler(path: Path) -> logging.Handler:
     handler.addFilter(RedactingFilter())
     handler._cardwise_harness = True  # type: ignore[attr-defined]
     return handler
+
+
+def configure_logging_from(settings: Settings) -> None:
+    """:func:`configure_logging` with the settings' level, format and log files."""
+    configure_logging(
+        settings.log_level,
+        settings.log_format,
+        log_dir=settings.log_dir,
+        max_bytes=settings.log_file_max_mb * 1024 * 1024,
+        backups=settings.log_file_backups,
+    )
 
 
 def get_logger(name: str) -> logging.Logger:

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from cardwise.config import Settings
 from cardwise.db.engine import engine_for
-from cardwise.logging import configure_logging, is_configured
+from cardwise.logging import configure_logging_from, is_configured
 from cardwise.logs.access import AccessLogMiddleware
 from cardwise.security import events
 from cardwise.security.alarms import AlarmEvaluator
@@ -42,13 +42,7 @@ def on_startup(app: FastAPI) -> Any:
     this app's store as the process default (scheduler jobs emit outside any request)."""
     settings: Settings = app.state.settings
     if not is_configured():
-        configure_logging(
-            settings.log_level,
-            settings.log_format,
-            log_dir=settings.log_dir,
-            max_bytes=settings.log_file_max_mb * 1024 * 1024,
-            backups=settings.log_file_backups,
-        )
+        configure_logging_from(settings)
     return events.install_default_store(app.state.security_events)
 
 
