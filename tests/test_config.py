@@ -24,7 +24,24 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert s.lake_dir == tmp_path / "lake" and s.sqlalchemy_url == "postgresql+psycopg://u@h/db"
 
 
-def test_production_refuses_the_development_key() -> None:
-    with pytest.raises(ValidationError, match="CARDWISE_PAN_HMAC_KEY"):
-        Settings(environment="production", _env_file=None)  # type: ignore[call-arg]
-    assert Settings(environment="production", pan_hmac_key="s3cret", _env_file=None).pan_hmac_key == "s3cret"  # type: ignore[call-arg]
+def test_production_refuses_every_development_key() -> None:
+    from cardwise.privacy.crypto import new_key
+
+    secrets = {
+        "pan_hmac_key": "s3cret",
+        "pii_keys": [new_key()],
+        "pii_index_key": "index-s3cret",
+        "jwt_secret": "jwt-s3cret-of-at-least-thirty-two-chars",
+    }
+    env_names = {
+        "pan_hmac_key": "CARDWISE_PAN_HMAC_KEY",
+        "pii_keys": "CARDWISE_PII_KEYS",
+        "pii_index_key": "CARDWISE_PII_INDEX_KEY",
+        "jwt_secret": "CARDWISE_JWT_SECRET",
+    }
+    for left_at_default, name in env_names.items():
+        others = {k: v for k, v in secrets.items() if k != left_at_default}
+        with pytest.raises(ValidationError, match=name):
+            Settings(environment="production", _env_file=None, **others)  # type: ignore[call-arg]
+    production = Settings(environment="production", _env_file=None, **secrets)  # type: ignore[call-arg]
+    assert production.pan_hmac_key == "s3cret"
