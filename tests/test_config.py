@@ -42,6 +42,6 @@ def test_production_refuses_every_development_key() -> None:
     for left_at_default, name in env_names.items():
         others = {k: v for k, v in secrets.items() if k != left_at_default}
         with pytest.raises(ValidationError, match=name):
-            Settings(environment="production", _env_file=None, **others)  # type: ignore[call-arg]
-    production = Settings(environment="production", _env_file=None, **secrets)  # type: ignore[call-arg]
+            Settings(environment="production", _env_file=None, **others)  # type: ignore[call-arg, arg-type]
+    production = Settings(environment="production", _env_file=None, **secrets)  # type: ignore[call-arg, arg-type]
     assert production.pan_hmac_key == "s3cret"
