@@ -85,3 +85,4 @@ monthly = make_dag(
 quarterly = make_dag("cardwise_clusters_quarterly", "0 3 1 1,4,7,10 *", ["clusters"], "Quarterly cluster analysis.")
 hourly = make_dag("cardwise_retrain_check", "20 * * * *", ["retrain_check"], "Retrain models whose data grew.")
 daily = make_dag("cardwise_daily", "40 4 * * *", ["drift", "retention"], "Input drift; delete what expired.")
+ship_logs = make_dag("cardwise_ship_logs", "* * * * *", ["ship_logs"], "Log files to OpenSearch, when configured.")
