@@ -92,7 +92,13 @@ def _drop_champion(settings: Settings) -> tuple[str, DropModel] | None:
 
 
 def latest_unrun_month(settings: Settings) -> date | None:
-    """The lake's newest month, unless a run for it already succeeded."""
+    """The lake's newest month, unless a marketing run for it already succeeded."""
+    return newest_month_without_run(settings, MarketingRun)
+
+
+def newest_month_without_run(settings: Settings, runs: Any) -> date | None:
+    """The lake's newest month, unless ``runs`` (a run table with ``month`` and ``status``: marketing,
+    recommendations) holds a succeeded run for it."""
     con = connect(settings.lake_dir)
     try:
         months = lake_months(con)
@@ -103,9 +109,7 @@ def latest_unrun_month(settings: Settings) -> date | None:
     engine = engine_for(settings)
     try:
         with engine.connect() as conn:
-            done = conn.execute(
-                select(MarketingRun.run_id).where(MarketingRun.month == months[-1], MarketingRun.status == "succeeded")
-            ).first()
+            done = conn.execute(select(runs.run_id).where(runs.month == months[-1], runs.status == "succeeded")).first()
     finally:
         engine.dispose()
     return None if done else months[-1]

@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cardwise.config import Settings
@@ -15,8 +14,7 @@ from cardwise.db.engine import engine_for
 from cardwise.lake.engines import batch_engine
 from cardwise.lake.store import connect
 from cardwise.logging import get_logger
-from cardwise.marketing.jobs import marts_for
-from cardwise.marketing.marts import lake_months
+from cardwise.marketing.jobs import marts_for, newest_month_without_run
 from cardwise.recommend import service
 from cardwise.recommend.batch import RecommendError, RunResult, compute_run
 from cardwise.recommend.models import RecommendRun
@@ -63,19 +61,4 @@ def run_month(settings: Settings, month: date, step: Callable[[str], None] = lam
 
 def latest_unrun_month(settings: Settings) -> date | None:
     """The lake's newest month, unless a recommendation run for it already succeeded."""
-    con = connect(settings.lake_dir)
-    try:
-        months = lake_months(con)
-    finally:
-        con.close()
-    if not months:
-        return None
-    engine = engine_for(settings)
-    try:
-        with engine.connect() as conn:
-            done = conn.execute(
-                select(RecommendRun.run_id).where(RecommendRun.month == months[-1], RecommendRun.status == "succeeded")
-            ).first()
-    finally:
-        engine.dispose()
-    return None if done else months[-1]
+    return newest_month_without_run(settings, RecommendRun)
