@@ -22,19 +22,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import resource
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 from bench_auth import bench_headers  # bench/ is the script's directory
+from bench_server import api_server
 from sqlalchemy import text
 
 from cardwise.config import Settings
@@ -126,36 +124,7 @@ def main() -> None:
         db_mib = 0.0 if schema else (work / "cardwise.db").stat().st_size / 2**20
         print(f"  stored in {backend}: {t_store:.1f} s ({db_mib:.0f} MiB database)", flush=True)
 
-        port = 8000 + random.randint(200, 700)
-        env = {
-            **os.environ,
-            "CARDWISE_DATABASE_URL": url,
-            "CARDWISE_SCHEDULER_ENABLED": "false",
-            "CARDWISE_LOG_LEVEL": "WARNING",
-            "CARDWISE_DATA_DIR": str(base.data_dir),
-        }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "cardwise.api:create_app",
-                "--factory",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
+        with api_server(url, base.data_dir) as base_url:
             ids = [int(r["customer_id"]) for r in result.recommendations]
             merchants = [int(m["merchant_id"]) for m in result.merchants]
             rng = random.Random(0)
@@ -178,9 +147,6 @@ def main() -> None:
                     agent,
                 )
             )
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
         print(
             f"  recommendations over HTTP: p50 {statistics.median(recs):.2f} ms, p99 {pct(recs, 0.99):.2f} ms"
             f" (report p99 {pct(reports, 0.99):.2f} ms, merchant targets p99 {pct(targets, 0.99):.2f} ms)",

@@ -18,19 +18,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import resource
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 from bench_auth import bench_headers  # bench/ is the script's directory
+from bench_server import api_server
 
 from cardwise.config import Settings
 from cardwise.db.engine import make_engine
@@ -112,36 +110,7 @@ def main() -> None:
         engine.dispose()
         print(f"  stored in SQLite: {t_store:.1f} s", flush=True)
 
-        port = 8000 + random.randint(200, 700)
-        env = {
-            **os.environ,
-            "CARDWISE_DATABASE_URL": url,
-            "CARDWISE_SCHEDULER_ENABLED": "false",
-            "CARDWISE_LOG_LEVEL": "WARNING",
-            "CARDWISE_DATA_DIR": str(base.data_dir),
-        }
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "cardwise.api:create_app",
-                "--factory",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
+        with api_server(url, base.data_dir) as base_url:
             ids = [int(v["customer_id"]) for v in result.views]
             agent = bench_headers(url, base_url, "agent")  # an agent reads any customer's single view
             rng = random.Random(0)
@@ -149,9 +118,6 @@ def main() -> None:
             asyncio.run(_load(base_url, warm, 1, agent))
             one, _ = asyncio.run(_load(base_url, [rng.choice(ids) for _ in range(args.requests)], 1, agent))
             many, wall = asyncio.run(_load(base_url, [rng.choice(ids) for _ in range(args.requests)], 8, agent))
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         figures = {
             "customers": len(result.views),
