@@ -17,6 +17,7 @@ from datetime import date
 from typing import Protocol
 
 import duckdb
+import pandas as pd
 import pyarrow as pa
 import sqlglot
 
@@ -89,6 +90,29 @@ class DuckDBEngine:
 
     def unregister(self, name: str) -> None:
         self.con.unregister(name)
+
+
+def other_engine(engine: BatchEngine | None) -> BatchEngine | None:
+    """``engine`` when it is not DuckDB (Spark), else None: the caller's DuckDB connection does the work."""
+    return engine if engine is not None and engine.name != "duckdb" else None
+
+
+def arrow_frame(table: pa.Table) -> pd.DataFrame:
+    """An engine's result as a frame with DuckDB's types: Spark answers DECIMAL where DuckDB answers DOUBLE."""
+    columns = [c.cast(pa.float64()) if pa.types.is_decimal(c.type) else c for c in table.columns]
+    frame: pd.DataFrame = pa.table(columns, names=table.column_names).to_pandas()
+    return frame
+
+
+def query_frame(con: duckdb.DuckDBPyConnection, transform: Transform, engine: BatchEngine | None) -> pd.DataFrame:
+    """``transform``'s result as a frame, on ``engine`` when it is another engine than DuckDB, else on ``con``
+    (the result is not kept under the transform's name on the other engine)."""
+    elsewhere = other_engine(engine)
+    if elsewhere is None:
+        return con.sql(transform.sql_for("duckdb")).df()
+    frame = arrow_frame(elsewhere.run(transform))
+    elsewhere.unregister(transform.name)
+    return frame
 
 
 def run_pipeline(

@@ -15,10 +15,9 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from cardwise.lake.marts import Marts
-from cardwise.lake.sql import BatchEngine, DuckDBEngine
+from cardwise.lake.sql import BatchEngine, DuckDBEngine, other_engine, query_frame
 from cardwise.marketing import lifestage, state_model
 from cardwise.marketing.catalog import Catalog, load_catalog
 from cardwise.marketing.changes import MonthData, detect
@@ -81,23 +80,12 @@ def customer_features_for(
         window6_start=add_months(month, -5),
         window3_start=add_months(month, -2),
     )
-    if engine is not None and engine.name != "duckdb":
-        frame = arrow_frame(engine.run(t))
-        engine.unregister(t.name)
-    else:
-        frame = con.sql(t.sql_for("duckdb")).df()
+    frame = query_frame(con, t, engine)
     people = con.sql("SELECT customer_id, birth_year, joined_on FROM customers").df().set_index("customer_id")
     joined = pd.to_datetime(people["joined_on"].reindex(frame["customer_id"]).to_numpy())
     frame["age"] = month.year - people["birth_year"].reindex(frame["customer_id"]).to_numpy()
     frame["tenure_months"] = (month.year - joined.year) * 12 + (month.month - joined.month)
     return state_model.with_derived(frame)
-
-
-def arrow_frame(table: pa.Table) -> pd.DataFrame:
-    """An engine's result as a frame with DuckDB's types: Spark answers DECIMAL where DuckDB answers DOUBLE."""
-    columns = [c.cast(pa.float64()) if pa.types.is_decimal(c.type) else c for c in table.columns]
-    frame: pd.DataFrame = pa.table(columns, names=table.column_names).to_pandas()
-    return frame
 
 
 def register_on_engine(engine: BatchEngine, marts: Marts, months: list[date], names: Iterable[str]) -> None:
@@ -175,7 +163,7 @@ def compute_month(
     # Segment tables from the catalogue, visible to the SQL by name.
     con.register("segment_rules", catalog.segment_rules())
     con.register("grade_scores", catalog.grade_score_table())
-    elsewhere = engine if engine is not None and engine.name != "duckdb" else None
+    elsewhere = other_engine(engine)
     if elsewhere is not None:
         # Features and grades run where the marts were computed: the engine reads the month files itself.
         register_on_engine(elsewhere, marts, history, ("cm_activity", "cm_contacts", "cm_holdings", "cm_spend"))

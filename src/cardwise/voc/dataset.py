@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from cardwise.lake.marts import Marts
-from cardwise.lake.sql import BatchEngine, Transform
-from cardwise.marketing.batch import arrow_frame, customer_features_for, register_on_engine
+from cardwise.lake.sql import BatchEngine, Transform, other_engine, query_frame
+from cardwise.marketing.batch import customer_features_for, register_on_engine
 from cardwise.marketing.marts import add_months, ensure_monthly_marts, lake_months, register_marts
 from cardwise.voc.features import NO_CALL_DAYS, TARGETS, VOC_CONTEXT, VOC_LABELS, VOC_TEXT, WITH_TEXT
 from cardwise.voc.signals import CALLS, MEMOS, TextSignals
@@ -52,14 +52,11 @@ def prepare(
     register_marts(con, marts, months)
     signals.ensure(con, months, step=step)
     signals.register(con, months, extra_calls)
-    if _elsewhere(engine):
-        register_on_engine(engine, marts, months, VOC_CONTEXT.inputs)  # type: ignore[arg-type]
+    elsewhere = other_engine(engine)
+    if elsewhere is not None:
+        register_on_engine(elsewhere, marts, months, VOC_CONTEXT.inputs)
         for table in (CALLS, MEMOS):
-            engine.register_files(table, [signals.path(table, m) for m in months])  # type: ignore[union-attr]
-
-
-def _elsewhere(engine: BatchEngine | None) -> bool:
-    return engine is not None and engine.name != "duckdb"
+            elsewhere.register_files(table, [signals.path(table, m) for m in months])  # type: ignore[attr-defined]
 
 
 def history_for(con: duckdb.DuckDBPyConnection, months: list[date]) -> list[date]:
@@ -110,14 +107,10 @@ def _snapshot(
     con: duckdb.DuckDBPyConnection, month: date, feedback: pd.DataFrame | None, engine: BatchEngine | None
 ) -> pd.DataFrame:
     def query(t: Transform) -> pd.DataFrame:
-        if not _elsewhere(engine):
-            return con.sql(t.sql_for("duckdb")).df()
-        frame = arrow_frame(engine.run(t))  # type: ignore[union-attr]
-        engine.unregister(t.name)  # type: ignore[union-attr]
-        return frame
+        return query_frame(con, t, engine)
 
     end = add_months(month, 1)
-    base = customer_features_for(con, month, engine if _elsewhere(engine) else None)
+    base = customer_features_for(con, month, engine)
     context = query(VOC_CONTEXT.bind(month_start=month, window3_start=add_months(month, -2)))
     text = query(
         VOC_TEXT.bind(
