@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from cardwise.core.errors import Invalid
+from cardwise.core.months import MONTH_PATTERN, parse_month
 from cardwise.deps import SessionDep
 from cardwise.marketing import service
 from cardwise.marketing.catalog import load_catalog
@@ -24,25 +22,15 @@ from cardwise.security.permissions import allow, customer_access
 
 router = APIRouter(tags=["marketing"])
 
-_MONTH = re.compile(r"^([1-9]\d{3})-(0[1-9]|1[0-2])$")  # year 0000 made date() raise: a 500
-MonthQuery = Annotated[str | None, Query(pattern=_MONTH.pattern, description="YYYY-MM; the latest run if absent.")]
+MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM; the latest run if absent.")]
 CustomerId = Annotated[int, Path(gt=0, le=2**62)]
-
-
-def _month(value: str | None) -> date | None:
-    if value is None:
-        return None
-    m = _MONTH.match(value)
-    if m is None:  # the Query pattern already refuses it; kept for direct calls
-        raise Invalid("month must look like 2023-09")
-    return date(int(m.group(1)), int(m.group(2)), 1)
 
 
 @router.get("/customers/{customer_id}/single-view", response_model=SingleView, dependencies=[customer_access(own=True)])
 def single_view(customer_id: CustomerId, session: SessionDep, month: MonthQuery = None) -> SingleView:
     """The customer on one page: status, life stage, main categories, value, events, trend, risk,
     channels and suggested actions. Precomputed by the monthly batch: one primary-key read."""
-    return SingleView.model_validate(service.single_view(session, customer_id, _month(month)))
+    return SingleView.model_validate(service.single_view(session, customer_id, parse_month(month)))
 
 
 @router.get(
@@ -81,7 +69,7 @@ TargetGroup = Annotated[str, Query(pattern="^(credit|check|simple_pay|sole_propr
 @router.get("/marketing/segments/summary", response_model=SegmentSummary, dependencies=[allow("marketing.aggregates")])
 def segment_summary(session: SessionDep, target_group: TargetGroup, month: MonthQuery = None) -> SegmentSummary:
     """Per segment of a target group: members and customers per grade 1-7."""
-    return SegmentSummary.model_validate(service.segment_summary(session, target_group, _month(month)))
+    return SegmentSummary.model_validate(service.segment_summary(session, target_group, parse_month(month)))
 
 
 @router.get("/marketing/audience", response_model=Audience, dependencies=[allow("marketing.audience")])
@@ -101,7 +89,7 @@ def audience(
             target_group=target_group,
             segment_code=segment,
             grades=grades,
-            month=_month(month),
+            month=parse_month(month),
             limit=limit,
             after_customer_id=after_customer_id,
         )

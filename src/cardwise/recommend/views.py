@@ -7,13 +7,11 @@ Documents are precomputed by the monthly run and returned as stored (one primary
 from __future__ import annotations
 
 import json
-import re
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from cardwise.core.errors import Invalid
+from cardwise.core.months import MONTH_PATTERN, parse_month
 from cardwise.deps import SessionDep
 from cardwise.recommend import service
 from cardwise.recommend.schemas import (
@@ -28,20 +26,10 @@ from cardwise.security.permissions import allow, customer_access
 
 router = APIRouter(tags=["recommendations"])
 
-_MONTH = re.compile(r"^([1-9]\d{3})-(0[1-9]|1[0-2])$")  # year 0000 made date() raise: a 500
-MonthQuery = Annotated[str | None, Query(pattern=_MONTH.pattern, description="YYYY-MM; the latest run if absent.")]
+MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM; the latest run if absent.")]
 CustomerId = Annotated[int, Path(gt=0, le=2**62)]
 MerchantId = Annotated[int, Path(gt=0, le=2**62)]
 ProductId = Annotated[str, Path(pattern=r"^(CR|CK)\d{2,6}$")]
-
-
-def _month(value: str | None) -> date | None:
-    if value is None:
-        return None
-    m = _MONTH.match(value)
-    if m is None:  # the Query pattern already refuses it; kept for direct calls
-        raise Invalid("month must look like 2023-09")
-    return date(int(m.group(1)), int(m.group(2)), 1)
 
 
 def _json(text: str) -> Response:
@@ -58,7 +46,7 @@ def recommendations(customer_id: CustomerId, session: SessionDep, month: MonthQu
     """Best cards by simulated benefit (with the categories that earn it), cards popular among members
     like the customer (with the size of their lifestyle group), preferred and new categories and
     merchants. A customer without recent purchases gets the cold-start answer (``cold_start: true``)."""
-    return _json(service.recommendations(session, customer_id, _month(month)))
+    return _json(service.recommendations(session, customer_id, parse_month(month)))
 
 
 @router.get(
@@ -70,7 +58,7 @@ def recommendations(customer_id: CustomerId, session: SessionDep, month: MonthQu
 def report(customer_id: CustomerId, session: SessionDep, month: MonthQuery = None) -> Response:
     """Spend-pattern report (카드소비패턴분석): period, monthly spend, top categories, changes against the
     three months before, channels, lifestyle group and the best card."""
-    return _json(service.report(session, customer_id, _month(month)))
+    return _json(service.report(session, customer_id, parse_month(month)))
 
 
 @router.get(
@@ -88,7 +76,7 @@ def merchant_targets(
     """Life-cycle stage (new, growing, mature, declining; closed or inactive) with its evidence, the
     customers most likely to visit who have not bought here in six months, and the customers most
     likely to become regulars, each with a score."""
-    text = service.merchant_targets(session, merchant_id, _month(month))
+    text = service.merchant_targets(session, merchant_id, parse_month(month))
     if limit is None:
         return _json(text)
     doc = json.loads(text)
@@ -106,7 +94,7 @@ def merchant_targets(
 def similar_products(product_id: ProductId, session: SessionDep, month: MonthQuery = None) -> Response:
     """The products on sale most similar to this one (e.g. a discontinued card), by benefit rules,
     by who they pay and by who holds them."""
-    return _json(service.similar_products(session, product_id, _month(month)))
+    return _json(service.similar_products(session, product_id, parse_month(month)))
 
 
 @router.get(
@@ -114,7 +102,7 @@ def similar_products(product_id: ProductId, session: SessionDep, month: MonthQue
 )
 def merchant_stages(session: SessionDep, month: MonthQuery = None) -> StageCounts:
     """How many merchants are in each life-cycle stage."""
-    return StageCounts.model_validate(service.merchants_by_stage(session, _month(month)))
+    return StageCounts.model_validate(service.merchants_by_stage(session, parse_month(month)))
 
 
 @router.get("/recommendations/runs", response_model=list[RunOut], dependencies=[allow("marketing.aggregates")])

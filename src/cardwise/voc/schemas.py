@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cardwise.core.months import MONTH_PATTERN
+
 __all__ = [
     "CampaignIn",
     "CampaignOut",
@@ -58,7 +60,7 @@ class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: str = Field(description="CHURN_DEFENCE, COMPLAINT_CARE, DELINQUENCY_CARE or CARD_LOAN_OFFER.")
-    month: str | None = Field(default=None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="Scores' month.")
+    month: str | None = Field(default=None, pattern=MONTH_PATTERN, description="Scores' month.")
     deciles: list[int] = Field(default=[1], min_length=1, max_length=10)
     control_share: float = Field(default=0.1, ge=0, lt=1)
 

@@ -4,13 +4,11 @@ Transcripts from a speech-to-text engine are posted to the ingestion domain (``P
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from cardwise.core.errors import Invalid
+from cardwise.core.months import MONTH_PATTERN, parse_month
 from cardwise.deps import SessionDep
 from cardwise.security.permissions import allow, customer_access
 from cardwise.voc import service
@@ -25,26 +23,18 @@ from cardwise.voc.schemas import (
 
 router = APIRouter(tags=["voc"])
 
-_MONTH = re.compile(r"^([1-9]\d{3})-(0[1-9]|1[0-2])$")  # year 0000 made date() raise: a 500
-MonthQuery = Annotated[str | None, Query(pattern=_MONTH.pattern, description="YYYY-MM; the newest if absent.")]
+MonthQuery = Annotated[str | None, Query(pattern=MONTH_PATTERN, description="YYYY-MM; the newest if absent.")]
 CustomerId = Annotated[int, Path(gt=0, le=2**62)]
 ObjectId = Annotated[int, Path(gt=0, le=2**62)]
-
-
-def _month(value: str | None) -> date | None:
-    if value is None:
-        return None
-    m = _MONTH.match(value)
-    if m is None:
-        raise Invalid("month must look like 2023-09")
-    return date(int(m.group(1)), int(m.group(2)), 1)
 
 
 @router.get("/customers/{customer_id}/risk", response_model=CustomerRisk, dependencies=[customer_access(own=False)])
 def customer_risk(customer_id: CustomerId, session: SessionDep, month: MonthQuery = None) -> CustomerRisk:
     """Churn, complaint, delinquency and card-loan propensity for next month, with deciles, top drivers
     and the keywords of recent calls."""
-    return CustomerRisk.model_validate(service.customer_risk(session, customer_id=customer_id, month=_month(month)))
+    return CustomerRisk.model_validate(
+        service.customer_risk(session, customer_id=customer_id, month=parse_month(month))
+    )
 
 
 @router.post(
@@ -57,7 +47,7 @@ def create_campaign(body: CampaignIn, session: SessionDep) -> CampaignOut:
     """Select a campaign's members from a month's scores (e.g. churn-defence coupons to decile 1), hold out
     a control group and queue the messages; one campaign per kind and month (409 otherwise)."""
     result = service.create_campaign(
-        session, kind=body.kind, month=_month(body.month), deciles=body.deciles, control_share=body.control_share
+        session, kind=body.kind, month=parse_month(body.month), deciles=body.deciles, control_share=body.control_share
     )
     session.commit()
     return CampaignOut.model_validate(result)
